@@ -1,0 +1,127 @@
+"""The ``ice287g`` command line: a thin typer layer over the package's modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ice287g.errors import InputError
+from ice287g.settings import Settings
+
+app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
+sources_app = typer.Typer(help="The sources registry (sources/snapshots.csv).", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+console = Console(stderr=True)
+
+MirrorOption = Annotated[Path | None, typer.Option("--mirror", help="Mirror folder of raw files [env ICE287G_MIRROR].")]
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Content-addressed store [env ICE287G_STORE].")]
+
+
+def _settings(mirror: Path | None = None, store: Path | None = None) -> Settings:
+    return Settings.from_env(mirror=mirror, store=store)
+
+
+def _fail(exc: InputError) -> None:
+    console.print(f"[bold red]error[/]: {exc}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
+    """Build everything from the registered snapshots (what `make build` runs)."""
+    from ice287g.build import build as run_build
+
+    try:
+        result = run_build(_settings(mirror, store), say=lambda m: console.print(m, highlight=False))
+    except InputError as exc:
+        _fail(exc)
+    console.print(f"[green]built[/] {result.database}")
+
+
+@app.command()
+def fetch(mirror: MirrorOption = None, store: StoreOption = None) -> None:
+    """Resolve every registered file into the store, checking each checksum."""
+    from ice287g.build import resolve_all
+    from ice287g.registry import Registry
+
+    settings = _settings(mirror, store)
+    try:
+        paths = resolve_all(settings, Registry.load(settings.registry))
+    except InputError as exc:
+        _fail(exc)
+    console.print(f"{len(paths)} files verified in {settings.store}")
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Workbooks to register.")],
+    url: Annotated[str, typer.Option(help="A pinned URL that serves these bytes.")] = "",
+    captured_at: Annotated[str, typer.Option(help="When the file was captured (ISO 8601, UTC).")] = "",
+    archive: Annotated[str, typer.Option(help="Where the file comes from.")] = "maintainer",
+) -> None:
+    """Register new snapshot files: copy into the store, hash, add to the registry."""
+    from ice287g.intake import add_files
+
+    try:
+        outcomes = add_files(_settings(), files, archive=archive, url=url, captured_at=captured_at)
+    except InputError as exc:
+        _fail(exc)
+    for o in outcomes:
+        console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
+
+
+@app.command()
+def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.")] = "") -> None:
+    """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
+    from ice287g.intake import ICE_PAGE
+    from ice287g.intake import acquire as run_acquire
+
+    try:
+        outcomes = run_acquire(_settings(), page_url or ICE_PAGE)
+    except InputError as exc:
+        _fail(exc)
+    for o in outcomes:
+        console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
+    if any(o.status == "refused" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@sources_app.command("seed")
+def sources_seed(
+    manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the mirror's).")] = None,
+) -> None:
+    """Add every row of a raw-snapshots MANIFEST.csv to the registry (idempotent)."""
+    from ice287g.registry import Registry, entries_from_manifest
+
+    settings = _settings()
+    manifest = manifest or (settings.mirror / "MANIFEST.csv")
+    try:
+        registry = Registry.load(settings.registry)
+        added = sum(registry.add(e) for e in entries_from_manifest(manifest))
+    except InputError as exc:
+        _fail(exc)
+    registry.save()
+    console.print(f"{added} new of {len(registry)} registered snapshots ({settings.registry})")
+
+
+@sources_app.command("summary")
+def sources_summary() -> None:
+    """Count registered snapshots by archive and claimed list."""
+    from collections import Counter
+
+    from ice287g.registry import Registry
+
+    registry = Registry.load(_settings().registry)
+    counts = Counter((e.archive, e.claimed_list) for e in registry)
+    table = Table("archive", "claimed list", "files")
+    for (archive, claimed), n in sorted(counts.items()):
+        table.add_row(archive, claimed, str(n))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

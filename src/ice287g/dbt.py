@@ -1,0 +1,57 @@
+"""Run dbt against a given DuckDB file, in its own process, with artefacts kept under build/.
+
+A separate process means dbt's connection is closed (and DuckDB checkpointed) when it returns,
+so the caller can move the database file into place safely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ice287g.errors import InputError
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
+    """``dbt <args>`` on ``database``; raises InputError listing every failed node."""
+    target = build_dir / "dbt" / "target"
+    env = {
+        **os.environ,
+        "ICE287G_DB": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_NO_VERSION_CHECK": "True",
+    }
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(root),
+        "--profiles-dir",
+        str(root),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(build_dir / "dbt" / "logs"),
+        "--no-use-colors",
+    ]
+    if quiet:
+        command.append("--quiet")
+    completed = subprocess.run(command, cwd=root, env=env, check=False)
+    if completed.returncode == 0:
+        return
+    failures = []
+    results = target / "run_results.json"
+    if results.exists():
+        for node in json.loads(results.read_text()).get("results", []):
+            if node.get("status") in ("error", "fail", "runtime error"):
+                failures.append(f"{node['unique_id']}: {node.get('message')}")
+    detail = "; ".join(failures) or f"exit code {completed.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
+    raise InputError(f"dbt {' '.join(args)}", detail)

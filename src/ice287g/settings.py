@@ -1,0 +1,65 @@
+"""Where things live: project root, registry, store, mirror, build folder; env overrides.
+
+Every location has a sensible default for a clone beside ``../shared`` and an environment
+variable (the CLI options set the same values), so tests and maintainers can point elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The folder holding ``dbt_project.yml``: ICE287G_ROOT, else the checkout this code is in."""
+    if os.environ.get("ICE287G_ROOT"):
+        return Path(os.environ["ICE287G_ROOT"]).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "dbt_project.yml").exists():
+            return parent
+    return Path.cwd().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    registry: Path
+    store: Path
+    mirror: Path | None
+    build_dir: Path
+    offline: bool
+
+    @property
+    def database(self) -> Path:
+        return self.build_dir / "ice287g.duckdb"
+
+    @classmethod
+    def from_env(
+        cls,
+        root: Path | None = None,
+        store: Path | None = None,
+        mirror: Path | None = None,
+        build_dir: Path | None = None,
+    ) -> Settings:
+        root = (root or project_root()).resolve()
+        env = os.environ
+
+        def pick(explicit: Path | None, var: str, default: Path) -> Path:
+            if explicit is not None:
+                return Path(explicit).resolve()
+            if env.get(var):
+                return Path(env[var]).resolve()
+            return default
+
+        mirror_default = (root.parent / "shared" / "raw-snapshots").resolve()
+        mirror_path = pick(mirror, "ICE287G_MIRROR", mirror_default)
+        return cls(
+            root=root,
+            registry=pick(None, "ICE287G_REGISTRY", root / "sources" / "snapshots.csv"),
+            store=pick(store, "ICE287G_STORE", root / ".store"),
+            mirror=mirror_path,
+            build_dir=pick(build_dir, "ICE287G_BUILD_DIR", root / "build"),
+            offline=env.get("ICE287G_OFFLINE", "") not in ("", "0", "false"),
+        )

@@ -1,0 +1,98 @@
+"""The local content-addressed store of raw bytes, and how a registered file gets into it.
+
+A file is looked for in the store, then in a mirror folder, then fetched from its pinned URL
+(pooch, with retries). Every copy is checked against the registry's sha256 before use; a copy
+that does not match is never used and never kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pooch
+
+from ice287g.errors import InputError
+from ice287g.registry import Entry, sha256_of
+
+
+class Store:
+    """Files kept as ``<root>/sha256/<first two hex>/<sha256>.xlsx``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / "sha256" / sha256[:2] / f"{sha256}.xlsx"
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def put_file(self, source: Path, sha256: str) -> Path:
+        """Copy ``source`` in atomically, after checking it hashes to ``sha256``."""
+        target = self.path_for(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            shutil.copyfile(source, tmp)
+            actual = sha256_of(tmp)
+            if actual != sha256:
+                raise InputError(str(source), f"has sha256 {actual}, expected {sha256}")
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+
+def resolve(entry: Entry, store: Store, mirror: Path | None, offline: bool = False) -> Path:
+    """A verified local path holding ``entry``'s bytes, fetching them into the store if needed."""
+    problems: list[str] = []
+    cached = store.path_for(entry.file_sha256)
+    if cached.exists():
+        actual = sha256_of(cached)
+        if actual == entry.file_sha256:
+            return cached
+        cached.unlink()
+        problems.append(f"store copy had sha256 {actual} (removed)")
+
+    if mirror is not None and entry.mirror_path:
+        candidate = mirror / entry.mirror_path
+        if candidate.exists():
+            try:
+                return store.put_file(candidate, entry.file_sha256)
+            except InputError as exc:
+                problems.append(f"mirror copy {candidate} {exc.problem}")
+        else:
+            problems.append(f"not in mirror folder {mirror}")
+    elif mirror is None or not mirror.exists():
+        problems.append("no mirror folder")
+
+    if entry.url and not offline:
+        try:
+            return _download(entry, store)
+        except Exception as exc:  # pooch and requests raise many types; all mean "not fetched"
+            problems.append(f"download from {entry.url} failed ({type(exc).__name__}: {exc})")
+    elif not entry.url:
+        problems.append("no URL registered")
+    else:
+        problems.append("downloads disabled (ICE287G_OFFLINE)")
+
+    raise InputError(entry.short, "cannot be found anywhere: " + "; ".join(problems))
+
+
+def _download(entry: Entry, store: Store) -> Path:
+    target = store.path_for(entry.file_sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fetcher = pooch.create(
+        path=target.parent,
+        base_url="",
+        registry={target.name: f"sha256:{entry.file_sha256}"},
+        urls={target.name: entry.url},
+        retry_if_failed=2,
+        allow_updates=False,
+    )
+    return Path(fetcher.fetch(target.name, progressbar=False))

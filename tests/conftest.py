@@ -1,0 +1,123 @@
+"""Shared fixtures: small workbooks written by the tests, and an isolated project layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ice287g.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ICE287G_MIRROR", REPO.parent / "shared" / "raw-snapshots"))
+
+PARTICIPATING_HEADER = [
+    "STATE",
+    "LAW ENFORCEMENT AGENCY",
+    "TYPE",
+    "COUNTY",
+    "SUPPORT TYPE",
+    "SIGNED",
+    "MOA",
+    "ADDENDUM",
+]
+PENDING_HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
+
+
+def write_workbook(
+    path: Path,
+    rows: list[list[object]],
+    *,
+    sheet: str = "Sheet1",
+    links: dict[tuple[int, int], str] | None = None,
+    extra_sheets: dict[str, list[list[object]]] | None = None,
+) -> Path:
+    """An .xlsx at ``path`` with ``rows`` from A1; ``links`` maps (row, column), 1-based, to URLs."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                ws.cell(row=r, column=c, value=value)
+    for (r, c), url in (links or {}).items():
+        ws.cell(row=r, column=c).hyperlink = url
+    for name, extra in (extra_sheets or {}).items():
+        other = wb.create_sheet(name)
+        for row in extra:
+            other.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def participating_rows(n: int = 3, signed: dt.date = dt.date(2025, 3, 1)) -> list[list[object]]:
+    agencies = ["Alpha County Sheriff's Office", "Beta Police Department", "Gamma County Sheriff's Office"]
+    rows = [PARTICIPATING_HEADER]
+    for i in range(n):
+        rows.append(
+            [
+                "TEXAS",
+                agencies[i % 3] + ("" if i < 3 else f" {i}"),
+                "County",
+                "Alpha County",
+                "Task Force Model",
+                signed,
+                "link",
+                None,
+            ]
+        )
+    return rows
+
+
+@pytest.fixture
+def make_workbook(tmp_path) -> Callable[..., Path]:
+    def _make(name: str, rows: list[list[object]], **kwargs) -> Path:
+        return write_workbook(tmp_path / "incoming" / name, rows, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings that use the repository's models but a private registry, store, mirror and build."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    return Settings(
+        root=REPO,
+        registry=tmp_path / "sources" / "snapshots.csv",
+        store=tmp_path / "store",
+        mirror=mirror,
+        build_dir=tmp_path / "build",
+        offline=True,
+    )
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base_url)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+
+    def handler(*args, **kwargs):
+        return _Handler(*args, directory=str(folder), **kwargs)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

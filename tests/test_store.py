@@ -1,0 +1,77 @@
+"""Resolving raw bytes: store, then mirror, then pinned URL, always checked against sha256."""
+
+import pytest
+from conftest import participating_rows, write_workbook
+
+from ice287g.errors import InputError
+from ice287g.registry import make_entry, sha256_of
+from ice287g.store import Store, resolve
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    path = write_workbook(tmp_path / "mirror" / "files" / "participatingAgencies03012025am.xlsx", participating_rows())
+    entry = make_entry(
+        sha256_of(path), path.name, path.stat().st_size, mirror_path="files/participatingAgencies03012025am.xlsx"
+    )
+    return path, entry
+
+
+def test_mirror_copy_is_verified_and_kept_in_the_store(tmp_path, snapshot):
+    path, entry = snapshot
+    store = Store(tmp_path / "store")
+    resolved = resolve(entry, store, tmp_path / "mirror", offline=True)
+    assert resolved == store.path_for(entry.file_sha256)
+    assert resolved.read_bytes() == path.read_bytes()
+    path.unlink()  # the store alone now serves it
+    assert resolve(entry, store, tmp_path / "mirror", offline=True) == resolved
+
+
+def test_a_corrupted_store_copy_is_removed_and_replaced(tmp_path, snapshot):
+    _, entry = snapshot
+    store = Store(tmp_path / "store")
+    stored = resolve(entry, store, tmp_path / "mirror", offline=True)
+    stored.write_bytes(b"tampered")
+    again = resolve(entry, store, tmp_path / "mirror", offline=True)
+    assert sha256_of(again) == entry.file_sha256
+
+
+def test_a_mirror_copy_with_other_bytes_is_never_used_nor_kept(tmp_path, snapshot):
+    path, entry = snapshot
+    path.write_bytes(path.read_bytes() + b"x")
+    store = Store(tmp_path / "store")
+    with pytest.raises(InputError) as err:
+        resolve(entry, store, tmp_path / "mirror", offline=True)
+    assert "participatingAgencies03012025am.xlsx" in str(err.value)
+    assert f"expected {entry.file_sha256}" in str(err.value)
+    assert not store.has(entry.file_sha256)
+    assert not list((tmp_path / "store").rglob("*.part"))
+
+
+def test_a_file_found_nowhere_is_named(tmp_path, snapshot):
+    path, entry = snapshot
+    path.unlink()
+    with pytest.raises(InputError, match="participatingAgencies03012025am.xlsx .*cannot be found anywhere"):
+        resolve(entry, Store(tmp_path / "store"), tmp_path / "mirror", offline=True)
+
+
+def test_download_from_the_pinned_url(tmp_path, snapshot, http_folder):
+    path, entry = snapshot
+    folder, base = http_folder
+    (folder / path.name).write_bytes(path.read_bytes())
+    path.unlink()
+    entry = entry.__class__(**{**entry.__dict__, "url": f"{base}/{path.name}"})
+    resolved = resolve(entry, Store(tmp_path / "store"), tmp_path / "mirror", offline=False)
+    assert sha256_of(resolved) == entry.file_sha256
+
+
+def test_a_download_with_other_bytes_is_refused_and_not_kept(tmp_path, snapshot, http_folder):
+    path, entry = snapshot
+    folder, base = http_folder
+    (folder / path.name).write_bytes(b"<html>not the file</html>")
+    path.unlink()
+    entry = entry.__class__(**{**entry.__dict__, "url": f"{base}/{path.name}"})
+    store = Store(tmp_path / "store")
+    with pytest.raises(InputError, match="download from .* failed"):
+        resolve(entry, store, tmp_path / "mirror", offline=False)
+    assert not store.has(entry.file_sha256)
