@@ -21,7 +21,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
-	$(BIN)/sqlfluff lint models macros
+	$(BIN)/sqlfluff lint models macros tests/dbt
 
 bench: $(STAMP)
 	$(BIN)/python -m ice287g.bench

@@ -76,6 +76,26 @@ def participating_rows(n: int = 3, signed: dt.date = dt.date(2025, 3, 1)) -> lis
     return rows
 
 
+def register_in_mirror(settings: Settings, name: str, rows, links=None, archived_at="2026-03-28T00:00:00Z") -> Path:
+    """Write a workbook into the mirror folder and register it as an archive would."""
+    from ice287g.registry import Registry, make_entry, sha256_of
+
+    path = write_workbook(settings.mirror / "files" / name, rows, links=links)
+    registry = Registry.load(settings.registry)
+    registry.add(
+        make_entry(
+            sha256_of(path),
+            name,
+            path.stat().st_size,
+            archive="test/archive",
+            archived_at=archived_at,
+            mirror_path=f"files/{name}",
+        )
+    )
+    registry.save()
+    return path
+
+
 @pytest.fixture
 def make_workbook(tmp_path) -> Callable[..., Path]:
     def _make(name: str, rows: list[list[object]], **kwargs) -> Path:

@@ -39,7 +39,7 @@ def test_every_registered_snapshot_is_loaded(archive_build):
     registered = len(Registry.load(settings.registry))
     assert registered >= 1124
     assert result.load.files_total == registered
-    (loaded,) = con.execute("select count(distinct file_sha256) from raw_sheets").fetchone()
+    (loaded,) = con.execute("select count(distinct file_sha256) from raw_sheets").fetchall()[0]
     assert loaded == registered
 
 
@@ -53,7 +53,7 @@ def test_all_eras_layouts_are_present(archive_build):
 
 def test_every_row_is_a_data_row_of_some_sheet(archive_build):
     _, result, con = archive_build
-    (declared,) = con.execute("select sum(data_row_count) from raw_sheets").fetchone()
+    (declared,) = con.execute("select sum(data_row_count) from raw_sheets").fetchall()[0]
     assert declared == result.load.rows_total
 
 
@@ -83,7 +83,50 @@ def test_every_name_claim_contradicted_by_contents_is_flagged(archive_build):
     _, _, con = archive_build
     wrong_list = con.execute(
         "select count(*) from int_snapshots where claimed_list <> list and flags not like '%name_claims_%'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert wrong_list == 0
-    misdated = con.execute("select count(*) from int_snapshots where published_date < newest_signed_date").fetchone()[0]
+    misdated = con.execute("select count(*) from int_snapshots where published_date < newest_signed_date").fetchall()[
+        0
+    ][0]
     assert misdated == 0
+
+
+def test_marts_are_built_and_consistent(archive_build):
+    _, _, con = archive_build
+
+    def one(sql):
+        return con.execute(sql).fetchall()[0]
+
+    (newest_rows, newest_agreements) = one(
+        """select row_count, agreement_count from publications
+        where list = 'participating' order by sequence desc limit 1"""
+    )
+    assert newest_rows == 1560  # the archive README's figure for ICE's list of 2026-03-27
+    (active,) = one("select count(*) from agreements where status = 'active'")
+    assert active == newest_agreements
+    (participating,) = one("select count(*) from agencies where is_participating")
+    (agencies_on_newest,) = one(
+        """select count(distinct agency_id) from listings
+        where publication_id = (select publication_id from publications
+                                where list = 'participating' order by sequence desc limit 1)"""
+    )
+    assert participating == agencies_on_newest
+    (unbalanced,) = one(
+        """select count(*) from publications p
+        left join (select publication_id, sum(count) as total from counts group by 1) c using (publication_id)
+        where coalesce(c.total, 0) <> p.row_count"""
+    )
+    assert unbalanced == 0
+    (unlinked,) = one(
+        "select count(*) from listings where agency_id is null or (agreement_id is null and application_id is null)"
+    )
+    assert unlinked == 0
+
+
+def test_the_135_row_list_of_january_2025_spans_21_states(archive_build):
+    _, _, con = archive_build
+    rows = con.execute(
+        """select distinct p.row_count, p.state_count from snapshots s join publications p using (publication_id)
+        where s.list = 'participating' and s.published_date between '2025-01-01' and '2025-01-31'"""
+    ).fetchall()
+    assert rows == [(135, 21)]

@@ -4,30 +4,12 @@ import datetime as dt
 
 import duckdb
 import pytest
-from conftest import PENDING_HEADER, participating_rows, write_workbook
+from conftest import PENDING_HEADER, participating_rows, register_in_mirror
 
 from ice287g.build import build
 from ice287g.errors import InputError
 from ice287g.intake import add_files
 from ice287g.registry import Registry, make_entry, sha256_of
-
-
-def register_in_mirror(settings, name, rows, **kwargs):
-    """Write a workbook into the mirror folder and register it as an archive would."""
-    path = write_workbook(settings.mirror / "files" / name, rows, **kwargs)
-    registry = Registry.load(settings.registry)
-    registry.add(
-        make_entry(
-            sha256_of(path),
-            name,
-            path.stat().st_size,
-            archive="test/archive",
-            archived_at=kwargs.pop("archived_at", "2026-03-28T00:00:00Z"),
-            mirror_path=f"files/{name}",
-        )
-    )
-    registry.save()
-    return path
 
 
 def query(settings, sql):

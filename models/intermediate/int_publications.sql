@@ -41,6 +41,7 @@ firsts as (
 select
     numbered.file_sha256,
     numbered.snapshot_order,
+    numbered.starts_publication = 1 as is_first_snapshot,
     firsts.list,
     firsts.sequence,
     firsts.published_date,

@@ -70,10 +70,21 @@ def build(settings: Settings, say: Callable[[str], None] = print) -> BuildResult
         say(f"raw layer: {report.files_read} new file(s) read, {report.rows_total:,} data rows in all")
         say("dbt build")
         run_dbt(settings.root, work_db, settings.build_dir, ["build"])
+        for warning in stale_fixes(work_db):
+            say(f"warning: {warning}")
         os.replace(work_db, settings.database)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(report, settings.database)
+
+
+def stale_fixes(database: Path) -> list[str]:
+    """Reviewed fixes that matched nothing in this build, as readable lines."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select fix_table, fixed_value from int_fix_usage where match_count = 0 order by all"
+        ).fetchall()
+    return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
 
 
 def _path(paths: dict[str, Path], entry: Entry) -> Path:

@@ -179,7 +179,7 @@ def load_raw(
     )
     con.execute("create or replace table raw_files as select * from files_arrow")
 
-    rows_total = con.execute("select count(*) from raw_rows where not is_header").fetchone()[0]
+    rows_total = con.execute("select count(*) from raw_rows where not is_header").fetchall()[0][0]
     layouts_seen = dict(
         con.execute(
             "select layout, count(distinct file_sha256) from raw_sheets group by layout order by layout"

@@ -1,0 +1,165 @@
+-- One row per spelling (state and canonical name) ICE used for an agency, with the agency it
+-- belongs to. Spellings merge into one agency by rule or by reviewed fix:
+--   * rule "handover": two similar spellings in one state that never appear in the same
+--     publication, where a row (same list, model and signing date or county) listed under one
+--     spelling is listed under the other within the next three publications: ICE re-spelled it;
+--   * fix: a row of seeds/fix_agency_names.csv.
+-- The agency's id comes from its most-listed spelling (ties: earliest listed), so a short-lived
+-- typo never names an agency and every spelling of one agency carries the same id.
+with recursive listings as (
+    select * from {{ ref('int_listings') }}
+    where state_code is not null and canonical_name is not null
+),
+
+spellings as (
+    select
+        state_code,
+        canonical_name,
+        min(published_date) as first_listed_date,
+        max(published_date) as last_listed_date,
+        count(*) as listing_count
+    from listings
+    group by state_code, canonical_name
+),
+
+spans as (
+    select
+        state_code,
+        canonical_name,
+        row_key,
+        min(sequence) as first_sequence,
+        max(sequence) as last_sequence
+    from listings
+    group by state_code, canonical_name, row_key
+),
+
+co_listed as (
+    select distinct
+        a.state_code,
+        a.canonical_name as name_a,
+        b.canonical_name as name_b
+    from listings as a
+    inner join listings as b
+        on
+            a.publication_id = b.publication_id
+            and a.state_code = b.state_code
+            and a.canonical_name < b.canonical_name
+),
+
+similar_pairs as (
+    select
+        a.state_code,
+        a.canonical_name as name_a,
+        b.canonical_name as name_b,
+        jaro_winkler_similarity(a.canonical_name, b.canonical_name) as similarity,
+        levenshtein(a.canonical_name, b.canonical_name) as edit_distance
+    from spellings as a
+    inner join spellings as b
+        on a.state_code = b.state_code and a.canonical_name < b.canonical_name
+    where
+        jaro_winkler_similarity(a.canonical_name, b.canonical_name) >= 0.88
+        or starts_with(b.canonical_name, a.canonical_name || ' ')
+        or starts_with(a.canonical_name, b.canonical_name || ' ')
+),
+
+handovers as (
+    select distinct
+        x.state_code,
+        least(x.canonical_name, y.canonical_name) as name_a,
+        greatest(x.canonical_name, y.canonical_name) as name_b
+    from spans as x
+    inner join spans as y
+        on
+            x.state_code = y.state_code
+            and x.row_key = y.row_key
+            and x.canonical_name <> y.canonical_name
+            and x.last_sequence < y.first_sequence
+            and y.first_sequence <= x.last_sequence + 3
+),
+
+candidates as (
+    select
+        similar_pairs.*,
+        co_listed.name_a is not null as is_co_listed,
+        handovers.name_a is not null as has_handover
+    from similar_pairs
+    left join co_listed
+        on
+            similar_pairs.state_code = co_listed.state_code
+            and similar_pairs.name_a = co_listed.name_a
+            and similar_pairs.name_b = co_listed.name_b
+    left join handovers
+        on
+            similar_pairs.state_code = handovers.state_code
+            and similar_pairs.name_a = handovers.name_a
+            and similar_pairs.name_b = handovers.name_b
+),
+
+fixes as (
+    select
+        state_code,
+        {{ canonical_agency_name('published_name') }} as name_a,
+        {{ canonical_agency_name('agency_name') }} as name_b,
+        reason
+    from {{ ref('fix_agency_names') }}
+),
+
+edges as (
+    select
+        state_code,
+        name_a,
+        name_b,
+        'handover' as merge_rule
+    from candidates
+    where has_handover and not is_co_listed
+    union all
+    select
+        state_code,
+        name_a,
+        name_b,
+        'fix_agency_names' as merge_rule
+    from fixes
+),
+
+spelling_nodes as (
+    select state_code || '|' || canonical_name as node from spellings
+),
+
+edge_nodes as (
+    select
+        state_code || '|' || name_a as node_a,
+        state_code || '|' || name_b as node_b
+    from edges
+),
+
+{{ reach_ctes('spelling_nodes', 'edge_nodes') }},
+
+components as (
+    select
+        reach.node,
+        arg_min(
+            spellings.canonical_name,
+            struct_pack(n := -spellings.listing_count, f := spellings.first_listed_date, m := spellings.canonical_name)
+        ) as agency_canonical_name
+    from reach
+    inner join spellings on reach.member = spellings.state_code || '|' || spellings.canonical_name
+    group by reach.node
+)
+
+select
+    spellings.state_code,
+    spellings.canonical_name,
+    components.agency_canonical_name,
+    {{ slug("spellings.state_code || ' ' || components.agency_canonical_name") }} as agency_id,
+    spellings.first_listed_date,
+    spellings.last_listed_date,
+    spellings.listing_count,
+    (
+        select string_agg(distinct edges.merge_rule, ',' order by edges.merge_rule)
+        from edges
+        where
+            edges.state_code = spellings.state_code
+            and spellings.canonical_name in (edges.name_a, edges.name_b)
+    ) as merge_rules
+from spellings
+inner join components on spellings.state_code || '|' || spellings.canonical_name = components.node

@@ -1,0 +1,41 @@
+-- One row per law-enforcement agency across all eras.
+with listings as (
+    select * from {{ ref('int_listing_identities') }}
+    where agency_id is not null
+),
+
+newest as (
+    select {{ newest_sequence('participating') }} as sequence
+),
+
+agencies as (
+    select
+        agency_id,
+        any_value(state_code) as state_code,
+        arg_max(agency_name, struct_pack(d := published_date, s := sequence, r := -row_number)) as agency_name,
+        arg_max(agency_type, struct_pack(d := published_date, s := sequence, r := -row_number))
+        filter (where agency_type is not null) as agency_type,
+        arg_max(county_name, struct_pack(d := published_date, s := sequence, r := -row_number))
+        filter (where county_name is not null) as county_name,
+        min(published_date) as first_listed_date,
+        max(published_date) as last_listed_date,
+        bool_or(list = 'participating' and sequence = (select newest.sequence from newest)) as is_participating,
+        cast(count(distinct agency_name) as integer) as name_variant_count,
+        string_agg(distinct agency_name, ' | ' order by agency_name) as names_listed
+    from listings
+    group by agency_id
+)
+
+select
+    agencies.*,
+    cast((
+        select count(*) from {{ ref('agreements') }} as a
+        where a.agency_id = agencies.agency_id
+    ) as integer)
+        as agreement_count,
+    cast((
+        select count(*) from {{ ref('applications') }} as p
+        where p.agency_id = agencies.agency_id
+    ) as integer)
+        as application_count
+from agencies

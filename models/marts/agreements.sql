@@ -1,0 +1,68 @@
+-- One row per signed agreement (agency, support model, signing date), through re-dating.
+-- Status: active on the newest participating list; superseded when a later agreement of the
+-- same agency and model arrived while it was listed or within three publications after; else
+-- removed.
+with versions as (
+    select * from {{ ref('int_agreements') }}
+),
+
+newest as (
+    select max(sequence) as sequence from {{ ref('int_publications') }}
+    where list = 'participating'
+),
+
+agreements as (
+    select
+        agreement_id,
+        any_value(agency_id) as agency_id,
+        any_value(support_model) as support_model,
+        arg_max(signed_date, last_sequence) as signed_date,
+        arg_max(moa_url, last_sequence) filter (where moa_url is not null) as moa_url,
+        min(first_listed_date) as first_listed_date,
+        max(last_listed_date) as last_listed_date,
+        min(first_sequence) as first_sequence,
+        max(last_sequence) as last_sequence,
+        cast(sum(publication_count) as integer) as publication_count,
+        string_agg(distinct cast(signed_date as varchar), ' | ' order by cast(signed_date as varchar))
+            as signed_dates_listed,
+        count(*) > 1 as is_redated
+    from versions
+    group by agreement_id
+),
+
+successors as (
+    select
+        previous.agreement_id,
+        arg_min(successor.agreement_id, struct_pack(d := successor.signed_date, i := successor.agreement_id))
+            as superseded_by
+    from agreements as previous
+    inner join agreements as successor
+        on
+            previous.agency_id = successor.agency_id
+            and previous.support_model = successor.support_model
+            and previous.agreement_id <> successor.agreement_id
+            and previous.signed_date < successor.signed_date
+            and successor.first_sequence <= previous.last_sequence + 3
+    group by previous.agreement_id
+)
+
+select
+    agreements.agreement_id,
+    agreements.agency_id,
+    agreements.support_model,
+    agreements.signed_date,
+    agreements.moa_url,
+    agreements.first_listed_date,
+    agreements.last_listed_date,
+    case
+        when agreements.last_sequence = newest.sequence then 'active'
+        when successors.superseded_by is not null then 'superseded'
+        else 'removed'
+    end as status,
+    case when agreements.last_sequence < newest.sequence then successors.superseded_by end as superseded_by,
+    agreements.publication_count,
+    agreements.signed_dates_listed,
+    agreements.is_redated
+from agreements
+cross join newest
+left join successors on agreements.agreement_id = successors.agreement_id
