@@ -97,6 +97,23 @@ def register_in_mirror(settings: Settings, name: str, rows, links=None, archived
 
 
 @pytest.fixture
+def small_archive(settings):
+    """One participating list (three agreements, a Wayback-prefixed MOA link) and one pending list."""
+    register_in_mirror(
+        settings,
+        "participatingAgencies03012026am.xlsx",
+        participating_rows(3, dt.date(2026, 2, 27)),
+        links={(2, 7): "https://web.archive.org/web/20260301000000/https://www.ice.gov/doclib/287gMOA/a.pdf"},
+    )
+    register_in_mirror(
+        settings,
+        "pendingAgencies03012026am.xlsx",
+        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", "Task Force Model"]],
+    )
+    return settings
+
+
+@pytest.fixture
 def make_workbook(tmp_path) -> Callable[..., Path]:
     def _make(name: str, rows: list[list[object]], **kwargs) -> Path:
         return write_workbook(tmp_path / "incoming" / name, rows, **kwargs)
@@ -116,6 +133,7 @@ def settings(tmp_path) -> Settings:
         mirror=mirror,
         build_dir=tmp_path / "build",
         offline=True,
+        dist_dir=tmp_path / "dist",
     )
 
 

@@ -27,6 +27,7 @@ def archive_build(tmp_path_factory):
         mirror=SHARED,
         build_dir=work / "build",
         offline=True,
+        dist_dir=work / "dist",
     )
     result = build(settings, say=lambda _m: None)
     con = duckdb.connect(str(settings.database), read_only=True)

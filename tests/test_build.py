@@ -1,10 +1,8 @@
 """The build on a small archive the tests write: raw layer, incremental loads, atomic failure."""
 
-import datetime as dt
-
 import duckdb
 import pytest
-from conftest import PENDING_HEADER, participating_rows, register_in_mirror
+from conftest import participating_rows, register_in_mirror
 
 from ice287g.build import build
 from ice287g.errors import InputError
@@ -17,22 +15,6 @@ def query(settings, sql):
         return con.execute(sql).fetchall()
 
 
-@pytest.fixture
-def small_archive(settings):
-    register_in_mirror(
-        settings,
-        "participatingAgencies03012025am.xlsx",
-        participating_rows(3, dt.date(2025, 2, 27)),
-        links={(2, 7): "https://web.archive.org/web/20250301000000/https://www.ice.gov/doclib/287gMOA/a.pdf"},
-    )
-    register_in_mirror(
-        settings,
-        "pendingAgencies03012025am.xlsx",
-        [PENDING_HEADER, ["TEXAS", "D PD", "Municipality", "D County", "Task Force Model"]],
-    )
-    return settings
-
-
 def test_build_loads_every_row_with_its_provenance(small_archive):
     settings = small_archive
     result = build(settings, say=lambda _m: None)
@@ -41,13 +23,13 @@ def test_build_loads_every_row_with_its_provenance(small_archive):
     assert result.load.layouts == {"participating_v4": 1, "pending_v2": 1}
     files = dict(query(settings, "select file_name, archive from raw_files"))
     assert files == {
-        "participatingAgencies03012025am.xlsx": "test/archive",
-        "pendingAgencies03012025am.xlsx": "test/archive",
+        "participatingAgencies03012026am.xlsx": "test/archive",
+        "pendingAgencies03012026am.xlsx": "test/archive",
     }
     links = query(settings, "select moa_link_published, moa_url from stg_raw__rows where moa_url is not null")
     assert links == [
         (
-            "https://web.archive.org/web/20250301000000/https://www.ice.gov/doclib/287gMOA/a.pdf",
+            "https://web.archive.org/web/20260301000000/https://www.ice.gov/doclib/287gMOA/a.pdf",
             "https://www.ice.gov/doclib/287gMOA/a.pdf",
         )
     ]
@@ -57,7 +39,7 @@ def test_a_rebuild_reads_only_new_files(small_archive, make_workbook):
     settings = small_archive
     build(settings, say=lambda _m: None)
     assert build(settings, say=lambda _m: None).load.files_read == 0
-    add_files(settings, [make_workbook("participatingAgencies03022025am.xlsx", participating_rows(4))])
+    add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(4))])
     report = build(settings, say=lambda _m: None).load
     assert (report.files_read, report.files_total, report.rows_total) == (1, 3, 8)
 
@@ -66,12 +48,12 @@ def test_a_failed_build_leaves_the_previous_database_untouched(small_archive):
     settings = small_archive
     build(settings, say=lambda _m: None)
     before = settings.database.read_bytes()
-    bad = settings.mirror / "files" / "participatingAgencies03032025am.xlsx"
+    bad = settings.mirror / "files" / "participatingAgencies03032026am.xlsx"
     bad.write_text("<!DOCTYPE html><html>blocked</html>")
     registry = Registry.load(settings.registry)
     registry.add(make_entry(sha256_of(bad), bad.name, bad.stat().st_size, mirror_path=f"files/{bad.name}"))
     registry.save()
-    with pytest.raises(InputError, match="participatingAgencies03032025am.xlsx: .*HTML"):
+    with pytest.raises(InputError, match="participatingAgencies03032026am.xlsx: .*HTML"):
         build(settings, say=lambda _m: None)
     assert settings.database.read_bytes() == before
     assert not list(settings.build_dir.glob(".work-*"))
@@ -85,26 +67,26 @@ def test_a_failed_build_leaves_the_previous_database_untouched(small_archive):
     ],
 )
 def test_bad_workbooks_stop_the_build_with_the_file_named(settings, rows, problem):
-    register_in_mirror(settings, "participatingAgencies03012025am.xlsx", participating_rows())
-    register_in_mirror(settings, "pendingAgencies03012025am.xlsx", rows)
-    with pytest.raises(InputError, match=f"pendingAgencies03012025am.xlsx: .*{problem}"):
+    register_in_mirror(settings, "participatingAgencies03012026am.xlsx", participating_rows())
+    register_in_mirror(settings, "pendingAgencies03012026am.xlsx", rows)
+    with pytest.raises(InputError, match=f"pendingAgencies03012026am.xlsx: .*{problem}"):
         build(settings, say=lambda _m: None)
     assert not settings.database.exists()
 
 
 def test_a_checksum_mismatch_stops_the_build(small_archive):
     settings = small_archive
-    path = settings.mirror / "files" / "pendingAgencies03012025am.xlsx"
+    path = settings.mirror / "files" / "pendingAgencies03012026am.xlsx"
     path.write_bytes(path.read_bytes() + b"trailing garbage")
-    with pytest.raises(InputError, match="pendingAgencies03012025am.xlsx .*has sha256 .*expected"):
+    with pytest.raises(InputError, match="pendingAgencies03012026am.xlsx .*has sha256 .*expected"):
         build(settings, say=lambda _m: None)
 
 
 def test_a_registry_row_whose_file_is_nowhere_stops_the_build(small_archive):
     settings = small_archive
-    (settings.mirror / "files" / "pendingAgencies03012025am.xlsx").unlink()
+    (settings.mirror / "files" / "pendingAgencies03012026am.xlsx").unlink()
     with pytest.raises(
-        InputError, match=r"(?s)1 registered file.*pendingAgencies03012025am.xlsx .*cannot be found anywhere"
+        InputError, match=r"(?s)1 registered file.*pendingAgencies03012026am.xlsx .*cannot be found anywhere"
     ):
         build(settings, say=lambda _m: None)
 

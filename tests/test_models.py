@@ -91,6 +91,7 @@ def marts(tmp_path_factory):
         mirror=tmp / "mirror",
         build_dir=tmp / "build",
         offline=True,
+        dist_dir=tmp / "dist",
     )
     for n, day in enumerate(P_DATES, start=1):
         rows, links = participating(n)

@@ -3,6 +3,8 @@
 --   * rule "handover": two similar spellings in one state that never appear in the same
 --     publication, where a row (same list, model and signing date or county) listed under one
 --     spelling is listed under the other within the next three publications: ICE re-spelled it;
+--   * rule "shared MOA": two spellings in one state, never listed in the same publication,
+--     whose rows link the same MOA document (the signed agreement names its agency);
 --   * fix: a row of seeds/fix_agency_names.csv.
 -- The agency's id comes from its most-listed spelling (ties: earliest listed), so a short-lived
 -- typo never names an agency and every spelling of one agency carries the same id.
@@ -77,6 +79,19 @@ handovers as (
             and y.first_sequence <= x.last_sequence + 3
 ),
 
+shared_documents as (
+    select distinct
+        a.state_code,
+        a.canonical_name as name_a,
+        b.canonical_name as name_b
+    from listings as a
+    inner join listings as b
+        on
+            a.state_code = b.state_code
+            and a.moa_document = b.moa_document
+            and a.canonical_name < b.canonical_name
+),
+
 candidates as (
     select
         similar_pairs.*,
@@ -119,6 +134,19 @@ edges as (
         name_b,
         'fix_agency_names' as merge_rule
     from fixes
+    union all
+    select
+        shared_documents.state_code,
+        shared_documents.name_a,
+        shared_documents.name_b,
+        'shared_moa' as merge_rule
+    from shared_documents
+    left join co_listed
+        on
+            shared_documents.state_code = co_listed.state_code
+            and shared_documents.name_a = co_listed.name_a
+            and shared_documents.name_b = co_listed.name_b
+    where co_listed.name_a is null
 ),
 
 spelling_nodes as (

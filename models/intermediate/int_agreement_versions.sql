@@ -10,7 +10,9 @@ select
     count(distinct sequence) as publication_count,
     min(published_date) as first_listed_date,
     max(published_date) as last_listed_date,
-    list(distinct moa_document order by moa_document) filter (where moa_document is not null) as moa_documents,
+    coalesce(
+        list(distinct moa_document order by moa_document) filter (where moa_document is not null), []::varchar[]
+    ) as moa_documents,
     arg_max(moa_url, struct_pack(s := sequence, r := -row_number)) filter (where moa_url is not null) as moa_url,
     string_agg(distinct signed_published, ' | ' order by signed_published) as signed_published_variants
 from {{ ref('int_listing_identities') }}

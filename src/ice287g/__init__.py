@@ -1,0 +1,20 @@
+"""ice287g: the open, reproducible data package of the U.S. 287(g) program.
+
+``ice287g.load("agreements")`` reads a published table into pandas.
+"""
+
+PACKAGE_NAME = "ice287g"
+
+# The method release number: part of every version (see README, "Versions"). Bump it whenever a
+# change to code, models, fix tables or expectations changes the package's bytes for the same data.
+METHOD_RELEASE = 0
+
+
+def load(resource: str, version: str | None = None, source: str | None = None, sha256: str | None = None):
+    """A published table as a pandas DataFrame; see ice287g.loader.load."""
+    from ice287g.loader import load as _load
+
+    return _load(resource, version=version, source=source, sha256=sha256)
+
+
+__all__ = ["METHOD_RELEASE", "PACKAGE_NAME", "load"]

@@ -1,11 +1,13 @@
-"""Run the pipeline end to end on a working copy, and put it in place only if every step passed.
+"""Run the pipeline end to end on working copies, and put results in place only if every step passed.
 
-sources -> store -> raw tables -> dbt. A failure at any step leaves ``build/ice287g.duckdb``
-(and everything published) exactly as it was.
+sources -> store -> raw tables -> dbt -> Great Expectations -> data package. A failure at any
+step leaves ``build/ice287g.duckdb`` and every published version in ``dist/`` as they were.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -13,19 +15,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
+from ice287g import PACKAGE_NAME
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
+from ice287g.package import assemble, publish, version_for
 from ice287g.rawload import LoadReport, load_raw
-from ice287g.registry import Entry, Registry
+from ice287g.registry import Registry
+from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve
+from ice287g.validate import validate
 
 
 @dataclass
 class BuildResult:
     load: LoadReport
     database: Path
+    version: str
+    package: Path
+    is_new_version: bool
+    descriptor: dict
 
 
 def resolve_all(settings: Settings, registry: Registry) -> dict[str, Path]:
@@ -44,7 +55,21 @@ def resolve_all(settings: Settings, registry: Registry) -> dict[str, Path]:
     return paths
 
 
-def build(settings: Settings, say: Callable[[str], None] = print) -> BuildResult:
+def stale_fixes(database: Path) -> list[str]:
+    """Reviewed fixes that matched nothing in this build, as readable lines."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select fix_table, fixed_value from int_fix_usage where match_count = 0 order by all"
+        ).fetchall()
+    return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
+
+
+def build(
+    settings: Settings,
+    say: Callable[[str], None] = print,
+    today: dt.date | None = None,
+) -> BuildResult:
+    """Build the database and the package version it implies; see the module docstring."""
     registry = Registry.load(settings.registry)
     if not len(registry):
         raise InputError(str(settings.registry), "no snapshots registered: run `ice287g sources seed` or `ice287g add`")
@@ -61,31 +86,55 @@ def build(settings: Settings, say: Callable[[str], None] = print) -> BuildResult
             shutil.copy2(settings.database, work_db)
         with duckdb.connect(str(work_db)) as con:
             report = load_raw(
-                con,
-                registry,
-                lambda entry: _path(paths, entry),
-                settings.root / "sources" / "layouts.csv",
-                say,
+                con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", say
             )
         say(f"raw layer: {report.files_read} new file(s) read, {report.rows_total:,} data rows in all")
         say("dbt build")
         run_dbt(settings.root, work_db, settings.build_dir, ["build"])
         for warning in stale_fixes(work_db):
             say(f"warning: {warning}")
+        schemas = resource_schemas(load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json"))
+
+        with duckdb.connect(str(work_db), read_only=True) as con:
+            frames = {name: con.execute(f"select * from {name}").df() for name in RESOURCES}
+        today = today or dt.datetime.now(dt.UTC).date()
+        say("validating with Great Expectations")
+        validate(
+            frames,
+            settings.root / "expectations",
+            settings.build_dir / "validation",
+            {"registered_files": len(registry), "latest_time": pd.Timestamp(today) + pd.Timedelta(days=1)},
+            today,
+        )
+        newest = frames["publications"]["published_date"].max().date()
+        version = version_for(newest)
+        staged = work / "dist" / version
+        staged.mkdir(parents=True)
+        with duckdb.connect(str(work_db), read_only=True) as con:
+            descriptor = assemble(
+                con, schemas, staged, version, settings.build_dir / "validation" / "validation.json", settings.dist
+            )
+        folder, is_new = publish(staged, settings.dist, version)
+        say(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
         os.replace(work_db, settings.database)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BuildResult(report, settings.database)
+    return BuildResult(report, settings.database, version, folder, is_new, descriptor)
 
 
-def stale_fixes(database: Path) -> list[str]:
-    """Reviewed fixes that matched nothing in this build, as readable lines."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute(
-            "select fix_table, fixed_value from int_fix_usage where match_count = 0 order by all"
-        ).fetchall()
-    return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
-
-
-def _path(paths: dict[str, Path], entry: Entry) -> Path:
-    return paths[entry.file_sha256]
+def write_root_descriptor(settings: Settings, result: BuildResult) -> bool:
+    """Update the committed top-level datapackage.json to describe this build; True if it changed."""
+    prefix = (
+        result.package.relative_to(settings.root).as_posix()
+        if result.package.is_relative_to(settings.root)
+        else str(result.package)
+    )
+    descriptor = json.loads(json.dumps(result.descriptor))
+    for resource in descriptor["resources"]:
+        resource["path"] = f"{prefix}/{resource['path']}"
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    target = settings.root / "datapackage.json"
+    if target.exists() and target.read_text() == text:
+        return False
+    target.write_text(text)
+    return True

@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ice287g import PACKAGE_NAME
 from ice287g.errors import InputError
 from ice287g.settings import Settings
 
 app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
 sources_app = typer.Typer(help="The sources registry (sources/snapshots.csv).", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 MirrorOption = Annotated[Path | None, typer.Option("--mirror", help="Mirror folder of raw files [env ICE287G_MIRROR].")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Content-addressed store [env ICE287G_STORE].")]
@@ -34,12 +35,16 @@ def _fail(exc: InputError) -> None:
 def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
     from ice287g.build import build as run_build
+    from ice287g.build import write_root_descriptor
 
+    settings = _settings(mirror, store)
     try:
-        result = run_build(_settings(mirror, store), say=lambda m: console.print(m, highlight=False))
+        result = run_build(settings, say=lambda m: console.print(m, highlight=False))
     except InputError as exc:
         _fail(exc)
-    console.print(f"[green]built[/] {result.database}")
+    if write_root_descriptor(settings, result):
+        console.print("datapackage.json updated: commit it with the change that caused it")
+    console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
 
 
 @app.command()
@@ -88,6 +93,21 @@ def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.
         console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
     if any(o.status == "refused" for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The earlier version (a folder name in dist/).")],
+    new: Annotated[str, typer.Argument(help="The later version.")],
+) -> None:
+    """Print what changed between two built versions (the changelog comparison)."""
+    from ice287g.changes import compare, render
+
+    dist = _settings().dist
+    for version in (old, new):
+        if not (dist / version / "datapackage.json").exists():
+            _fail(InputError(str(dist / version), "no such version has been built"))
+    print(render(compare(dist / old, dist / new), f"{PACKAGE_NAME} {old} → {new}", old), end="")
 
 
 @sources_app.command("seed")

@@ -1,4 +1,4 @@
-"""Where things live: project root, registry, store, mirror, build folder; env overrides.
+"""Where things live: project root, registry, store, mirror, build and dist folders; env overrides.
 
 Every location has a sensible default for a clone beside ``../shared`` and an environment
 variable (the CLI options set the same values), so tests and maintainers can point elsewhere.
@@ -30,6 +30,11 @@ class Settings:
     mirror: Path | None
     build_dir: Path
     offline: bool
+    dist_dir: Path | None = None
+
+    @property
+    def dist(self) -> Path:
+        return self.dist_dir or self.root / "dist"
 
     @property
     def database(self) -> Path:
@@ -62,4 +67,5 @@ class Settings:
             mirror=mirror_path,
             build_dir=pick(build_dir, "ICE287G_BUILD_DIR", root / "build"),
             offline=env.get("ICE287G_OFFLINE", "") not in ("", "0", "false"),
+            dist_dir=pick(None, "ICE287G_DIST_DIR", root / "dist"),
         )

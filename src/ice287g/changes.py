@@ -1,0 +1,87 @@
+"""What changed between two package versions: the changelog entry and `ice287g diff A B`.
+
+Both compare the published CSVs of two version folders, so the comparison is exactly what a
+user of the two versions would see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+EXAMPLES = 25
+
+
+def _read(folder: Path, resource: str, columns: list[str]) -> pd.DataFrame:
+    return pd.read_csv(folder / "data" / f"{resource}.csv", usecols=columns, dtype=str, keep_default_na=False)
+
+
+@dataclass
+class Change:
+    title: str
+    items: list[str]
+
+
+def compare(old: Path | None, new: Path) -> list[Change]:
+    """The changes from version folder ``old`` (None: an empty package) to ``new``."""
+    empty = {
+        "publications": pd.DataFrame(columns=["publication_id", "list", "published_date"]),
+        "agreements": pd.DataFrame(columns=["agreement_id", "status"]),
+        "agencies": pd.DataFrame(columns=["agency_id", "agency_name", "is_participating"]),
+    }
+
+    def frames(folder: Path | None) -> dict[str, pd.DataFrame]:
+        if folder is None:
+            return empty
+        return {name: _read(folder, name, list(columns.columns)) for name, columns in empty.items()}
+
+    before, after = frames(old), frames(new)
+    changes = []
+
+    added = after["publications"][
+        ~after["publications"]["publication_id"].isin(before["publications"]["publication_id"])
+    ]
+    for list_name in ("participating", "pending"):
+        rows = added[added["list"] == list_name].sort_values(["published_date", "publication_id"])
+        changes.append(
+            Change(
+                f"{list_name} publications added",
+                [f"{r.publication_id} ({r.published_date})" for r in rows.itertuples()],
+            )
+        )
+
+    old_status = dict(zip(before["agreements"]["agreement_id"], before["agreements"]["status"], strict=True))
+    new_status = dict(zip(after["agreements"]["agreement_id"], after["agreements"]["status"], strict=True))
+    changes.append(Change("agreements newly listed", sorted(set(new_status) - set(old_status))))
+    for status in ("removed", "superseded"):
+        changes.append(
+            Change(
+                f"agreements {status}",
+                sorted(a for a, s in new_status.items() if s == status and old_status.get(a) != status),
+            )
+        )
+
+    def participating(frame: pd.DataFrame) -> dict[str, str]:
+        on = frame[frame["is_participating"] == "true"]
+        return dict(zip(on["agency_id"], on["agency_name"], strict=True))
+
+    was, now = participating(before["agencies"]), participating(after["agencies"])
+    changes.append(Change("agencies joined", [f"{a} ({now[a]})" for a in sorted(set(now) - set(was))]))
+    changes.append(Change("agencies left", [f"{a} ({was[a]})" for a in sorted(set(was) - set(now))]))
+    return changes
+
+
+def render(changes: list[Change], title: str, since: str | None) -> str:
+    """Markdown for a changelog entry (also what `ice287g diff` prints)."""
+    lines = [f"## {title}", ""]
+    lines.append(f"Changes since {since}." if since else "First version: everything below is new.")
+    lines.append("")
+    for change in changes:
+        lines.append(f"- **{change.title}**: {len(change.items)}")
+        for item in change.items[:EXAMPLES]:
+            lines.append(f"  - {item}")
+        if len(change.items) > EXAMPLES:
+            lines.append(f"  - … and {len(change.items) - EXAMPLES} more")
+    return "\n".join(lines) + "\n"
