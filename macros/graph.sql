@@ -35,3 +35,17 @@ reach (node, member) as (
 {% macro newest_sequence(list_name) -%}
     (select max(sequence) from {{ ref('int_publications') }} where list = '{{ list_name }}')
 {%- endmacro %}
+
+{#- Pairs of spellings (name_a < name_b) in one state whose listings share a value of `column`. -#}
+{% macro spellings_sharing(listings, column) -%}
+    select distinct
+        a.state_code,
+        a.canonical_name as name_a,
+        b.canonical_name as name_b
+    from {{ listings }} as a
+    inner join {{ listings }} as b
+        on
+            a.state_code = b.state_code
+            and a.{{ column }} = b.{{ column }}
+            and a.canonical_name < b.canonical_name
+{%- endmacro %}

@@ -36,16 +36,7 @@ spans as (
 ),
 
 co_listed as (
-    select distinct
-        a.state_code,
-        a.canonical_name as name_a,
-        b.canonical_name as name_b
-    from listings as a
-    inner join listings as b
-        on
-            a.publication_id = b.publication_id
-            and a.state_code = b.state_code
-            and a.canonical_name < b.canonical_name
+    {{ spellings_sharing('listings', 'publication_id') }}
 ),
 
 similar_pairs as (
@@ -80,16 +71,7 @@ handovers as (
 ),
 
 shared_documents as (
-    select distinct
-        a.state_code,
-        a.canonical_name as name_a,
-        b.canonical_name as name_b
-    from listings as a
-    inner join listings as b
-        on
-            a.state_code = b.state_code
-            and a.moa_document = b.moa_document
-            and a.canonical_name < b.canonical_name
+    {{ spellings_sharing('listings', 'moa_document') }}
 ),
 
 candidates as (

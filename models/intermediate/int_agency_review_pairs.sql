@@ -4,14 +4,17 @@ with names as (
     select * from {{ ref('int_agency_names') }}
 ),
 
-listed as (
+listings as (
     select
         publication_id,
         state_code,
         canonical_name
     from {{ ref('int_listings') }}
     where state_code is not null
-    group by all
+),
+
+co_listed as (
+    {{ spellings_sharing('listings', 'publication_id') }}
 )
 
 select
@@ -22,20 +25,18 @@ select
     b.agency_id as agency_id_b,
     round(jaro_winkler_similarity(a.canonical_name, b.canonical_name), 3) as similarity,
     levenshtein(a.canonical_name, b.canonical_name) as edit_distance,
-    exists(
-        select 1
-        from listed as la
-        inner join listed as lb on la.publication_id = lb.publication_id
-        where
-            la.state_code = a.state_code and la.canonical_name = a.canonical_name
-            and lb.state_code = b.state_code and lb.canonical_name = b.canonical_name
-    ) as is_co_listed
+    co_listed.name_a is not null as is_co_listed
 from names as a
 inner join names as b
     on
         a.state_code = b.state_code
         and a.canonical_name < b.canonical_name
         and a.agency_id <> b.agency_id
+left join co_listed
+    on
+        a.state_code = co_listed.state_code
+        and a.canonical_name = co_listed.name_a
+        and b.canonical_name = co_listed.name_b
 where
     levenshtein(a.canonical_name, b.canonical_name) <= 3
     or starts_with(b.canonical_name, a.canonical_name || ' ')

@@ -1,4 +1,5 @@
-"""`make bench`: time and peak memory of reading the archive and of a full cold build.
+"""`make bench`: time and peak memory of reading the archive and of a full cold build
+(raw layer, dbt, validation and package, into a temporary build and dist folder).
 
 Numbers are printed and written to build/bench.json; nothing asserts on them. Run it on an
 otherwise idle machine and compare runs made on the same machine.
@@ -41,7 +42,7 @@ def main() -> None:
     results["rows"] = rows
 
     with tempfile.TemporaryDirectory() as tmp:
-        cold = replace(settings, build_dir=Path(tmp) / "build")
+        cold = replace(settings, build_dir=Path(tmp) / "build", dist_dir=Path(tmp) / "dist")
         start = time.perf_counter()
         build(cold, say=lambda _m: None)
         results["cold_build_seconds"] = round(time.perf_counter() - start, 2)
