@@ -64,6 +64,18 @@ def stale_fixes(database: Path) -> list[str]:
     return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
 
 
+def write_review_files(database: Path, folder: Path) -> Path:
+    """CSV of close agency spellings the rules did not merge, for maintainers to review."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "agency_review_pairs.csv"
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute(
+            f"copy (select * from int_agency_review_pairs order by state_code, name_a, name_b) "
+            f"to '{target.as_posix()}' (format csv, header true)"
+        )
+    return target
+
+
 def build(
     settings: Settings,
     say: Callable[[str], None] = print,
@@ -117,6 +129,7 @@ def build(
         folder, is_new = publish(staged, settings.dist, version)
         say(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
         os.replace(work_db, settings.database)
+        say(f"for review: {write_review_files(settings.database, settings.build_dir / 'review')}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(report, settings.database, version, folder, is_new, descriptor)
