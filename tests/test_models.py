@@ -47,6 +47,9 @@ AGREEMENT_ROWS = [
     ("TEXAS", "Omicron Police Department", "Task Force Model", "TBD", None, {6}),
     ("TEXAS", "Iota Police Department", "Task Force Model", D(2025, 3, 13), "iota.pdf", {5, 6}),
     ("TEXAS", "Rho Police Department", "Task Force Model", D(2025, 3, 11), "rho.pdf", {2, 3, 4, 5, 6}),
+    ("TEXAS", "Sigma County Sheriff's Office", "Task Force Model", D(2025, 2, 14), "sigma-tfm.pdf", {1, 2, 3, 4, 5, 6}),
+    ("TEXAS", "Sigma County Sheriff's Office", "Warrant Service Officer", D(2025, 2, 14), "sigma-wso.pdf", {1, 2, 3}),
+    ("TEXAS", "Sigma County Jail", "Warrant Service Officer", D(2025, 2, 14), "sigma-wso.pdf", {4, 5, 6}),
 ]
 SAFELINK = "https://gcc02.safelinks.protection.outlook.com/?url={}&data=05%7C02&reserved=0"
 
@@ -172,6 +175,22 @@ def test_resigning_creates_a_new_agreement_that_supersedes_the_old(marts):
     old, new = agreement(marts, "Gamma%")
     assert old[2:4] == ("superseded", new[0])
     assert new[1:3] == (D(2025, 3, 12), "active")
+
+
+def test_an_agreement_moved_to_another_agency_stays_one_agreement(marts):
+    rows = marts(
+        """select agreement_id, agency_id, agency_ids_listed, status from agreements
+        where support_model = 'warrant_service_officer' and agreement_id like 'tx-sigma%'"""
+    )
+    assert rows == [
+        (
+            "tx-sigma-county-sheriff-office-wso-20250214",
+            "tx-sigma-county-jail",
+            "tx-sigma-county-jail | tx-sigma-county-sheriff-office",
+            "active",
+        )
+    ]
+    assert marts("select count(*) from agencies where agency_id like 'tx-sigma%'") == [(2,)]
 
 
 def test_a_row_missing_from_one_list_is_not_a_removal(marts):

@@ -3,6 +3,7 @@
 select
     version_key,
     agency_id,
+    any_value(state_code) as state_code,
     coalesce(support_model, 'unknown') as support_model,
     signed_date,
     min(sequence) as first_sequence,

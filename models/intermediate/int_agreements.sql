@@ -6,6 +6,10 @@
 --     point to two different documents;
 --   * re-signed, a new agreement that supersedes the old: any other handover.
 -- Versions listed at the same time are always different agreements.
+-- Re-attributed: ICE sometimes moves an agreement to another agency of the same state (a
+-- sheriff's office to the county's corrections department). A version that leaves the list while
+-- a version of another agency with the same model, signing date and MOA document arrives within
+-- three publications is the same agreement; its agency is the one listed last.
 with recursive versions as (
     select * from {{ ref('int_agreement_versions') }}
 ),
@@ -52,6 +56,22 @@ redates as (
         )
 ),
 
+reattributions as (
+    select
+        previous.version_key as old_key,
+        successor.version_key as new_key
+    from versions as previous
+    inner join versions as successor
+        on
+            previous.state_code = successor.state_code
+            and previous.agency_id <> successor.agency_id
+            and previous.support_model = successor.support_model
+            and previous.signed_date = successor.signed_date
+            and len(list_intersect(previous.moa_documents, successor.moa_documents)) > 0
+            and previous.last_sequence < successor.first_sequence
+            and successor.first_sequence <= previous.last_sequence + 3
+),
+
 version_nodes as (
     select version_key as node from versions
 ),
@@ -61,6 +81,11 @@ edge_nodes as (
         old_key as node_a,
         new_key as node_b
     from redates
+    union all
+    select
+        old_key as node_a,
+        new_key as node_b
+    from reattributions
 ),
 
 {{ reach_ctes('version_nodes', 'edge_nodes') }},
@@ -80,9 +105,11 @@ select
     components.first_version_key,
     first_version.agency_id || '-' || lower(coalesce(support_models.abbreviation, 'unknown')) || '-'
     || coalesce(strftime(first_version.signed_date, '%Y%m%d'), 'undated') as agreement_id,
-    redates.new_key is not null as was_redated
+    redates.new_key is not null as was_redated,
+    reattributions.new_key is not null as was_reattributed
 from versions
 inner join components on versions.version_key = components.version_key
 inner join versions as first_version on components.first_version_key = first_version.version_key
 left join {{ ref('support_models') }} as support_models on first_version.support_model = support_models.support_model
 left join redates on versions.version_key = redates.old_key
+left join reattributions on versions.version_key = reattributions.old_key

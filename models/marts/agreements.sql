@@ -14,7 +14,7 @@ newest as (
 agreements as (
     select
         agreement_id,
-        any_value(agency_id) as agency_id,
+        arg_max(agency_id, last_sequence) as agency_id,
         any_value(support_model) as support_model,
         arg_max(signed_date, last_sequence) as signed_date,
         arg_max(moa_url, last_sequence) filter (where moa_url is not null) as moa_url,
@@ -25,7 +25,8 @@ agreements as (
         cast(sum(publication_count) as integer) as publication_count,
         string_agg(distinct cast(signed_date as varchar), ' | ' order by cast(signed_date as varchar))
             as signed_dates_listed,
-        count(*) > 1 as is_redated
+        bool_or(was_redated) as is_redated,
+        string_agg(distinct agency_id, ' | ' order by agency_id) as agency_ids_listed
     from versions
     group by agreement_id
 ),
@@ -62,7 +63,8 @@ select
     case when agreements.last_sequence < newest.sequence then successors.superseded_by end as superseded_by,
     agreements.publication_count,
     agreements.signed_dates_listed,
-    agreements.is_redated
+    agreements.is_redated,
+    agreements.agency_ids_listed
 from agreements
 cross join newest
 left join successors on agreements.agreement_id = successors.agreement_id
