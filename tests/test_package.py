@@ -139,7 +139,8 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     assert missing.exit_code == 1 and "no such version" in missing.output
 
 
-def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder):
+def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # pooch's download cache
     result = build(small_archive, **QUIET)
     from_folder = load("agreements", source=result.package)
     from_zip = load("agreements", source=small_archive.dist / f"ice287g-{result.version}.zip")
@@ -152,6 +153,7 @@ def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder):
     digest = hashlib.sha256((folder / zip_name).read_bytes()).hexdigest()
     from_url = load("agreements", source=f"{base}/{zip_name}", sha256=digest)
     pd.testing.assert_frame_equal(from_url, from_folder)
+    assert list((tmp_path / "cache").rglob("*.zip")), "the pinned download is cached outside the project"
     with pytest.raises(ValueError, match="SHA256 hash of downloaded file"):
         load("counts", source=f"{base}/{zip_name}?again", sha256="0" * 64)
 
