@@ -131,3 +131,39 @@ def test_the_135_row_list_of_january_2025_spans_21_states(archive_build):
         where s.list = 'participating' and s.published_date between '2025-01-01' and '2025-01-31'"""
     ).fetchall()
     assert rows == [(135, 21)]
+
+
+def test_a_newer_list_changes_no_existing_id(archive_build, tmp_path_factory):
+    """Build without the newest participating list: every agency, agreement and publication id of
+    that build must survive unchanged when the newest list is added."""
+    from ice287g.registry import Registry
+
+    settings, _, con = archive_build
+    work = tmp_path_factory.mktemp("without-newest")
+    registry = Registry.load(settings.registry)
+    (newest_sha,) = con.execute(
+        """select file_sha256 from snapshots where list = 'participating'
+        order by published_date desc, captured_at desc nulls last limit 1"""
+    ).fetchall()[0]
+    del registry.entries[newest_sha]
+    registry.path = work / "snapshots.csv"
+    registry.save()
+    earlier = Settings(
+        root=REPO,
+        registry=registry.path,
+        store=settings.store,
+        mirror=SHARED,
+        build_dir=work / "build",
+        offline=True,
+        dist_dir=work / "dist",
+    )
+    build(earlier, say=lambda _m: None)
+    with duckdb.connect(str(earlier.database), read_only=True) as old:
+        for table, key in (
+            ("agencies", "agency_id"),
+            ("agreements", "agreement_id"),
+            ("publications", "publication_id"),
+        ):
+            before = {k for (k,) in old.execute(f"select {key} from {table}").fetchall()}
+            after = {k for (k,) in con.execute(f"select {key} from {table}").fetchall()}
+            assert before <= after, f"{table}: ids lost when a newer list was added: {sorted(before - after)[:5]}"

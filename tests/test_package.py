@@ -115,6 +115,8 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
 
     assert second.version == "2026.3.4" and second.is_new_version
     assert files_of(first.package) == old_files  # the old version is intact
+    for table, key in (("agencies", "agency_id"), ("agreements", "agreement_id")):
+        assert set(load(table, source=first.package)[key]) <= set(load(table, source=second.package)[key])
     changelog = (second.package / "CHANGELOG.md").read_text()
     assert "Changes since 2026.3.1." in changelog
     assert "- **participating publications added**: 1" in changelog

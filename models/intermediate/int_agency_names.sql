@@ -6,8 +6,9 @@
 --   * rule "shared MOA": two spellings in one state, never listed in the same publication,
 --     whose rows link the same MOA document (the signed agreement names its agency);
 --   * fix: a row of seeds/fix_agency_names.csv.
--- The agency's id comes from its most-listed spelling (ties: earliest listed), so a short-lived
--- typo never names an agency and every spelling of one agency carries the same id.
+-- The agency's id comes from its reviewed canonical spelling (the target of a fix row) where it
+-- has one, else from its earliest-listed spelling (ties: most listings): new lists never change
+-- an existing agency's id. A typo that came first is given its canonical spelling by a fix row.
 with recursive listings as (
     select * from {{ ref('int_listings') }}
     where state_code is not null and canonical_name is not null
@@ -149,10 +150,17 @@ components as (
         reach.node,
         arg_min(
             spellings.canonical_name,
-            struct_pack(n := -spellings.listing_count, f := spellings.first_listed_date, m := spellings.canonical_name)
+            struct_pack(
+                r := fix_targets.name_b is null,
+                f := spellings.first_listed_date,
+                n := -spellings.listing_count,
+                m := spellings.canonical_name
+            )
         ) as agency_canonical_name
     from reach
     inner join spellings on reach.member = spellings.state_code || '|' || spellings.canonical_name
+    left join (select distinct state_code, name_b from fixes) as fix_targets
+        on spellings.state_code = fix_targets.state_code and spellings.canonical_name = fix_targets.name_b
     group by reach.node
 )
 
