@@ -145,6 +145,13 @@ edge_nodes as (
 
 {{ reach_ctes('spelling_nodes', 'edge_nodes') }},
 
+fix_targets as (
+    select distinct
+        state_code,
+        name_b
+    from fixes
+),
+
 components as (
     select
         reach.node,
@@ -159,7 +166,7 @@ components as (
         ) as agency_canonical_name
     from reach
     inner join spellings on reach.member = spellings.state_code || '|' || spellings.canonical_name
-    left join (select distinct state_code, name_b from fixes) as fix_targets
+    left join fix_targets
         on spellings.state_code = fix_targets.state_code and spellings.canonical_name = fix_targets.name_b
     group by reach.node
 )
