@@ -226,3 +226,12 @@ def test_the_committed_descriptor_matches_the_models(tmp_path):
     committed = json.loads((REPO / "datapackage.json").read_text())
     actual = {r["name"]: (r["title"], r["description"], r["schema"]) for r in committed["resources"]}
     assert actual == expected, "datapackage.json drifted from the dbt models: run `make build` and commit it"
+
+
+def test_a_build_outside_the_checkout_leaves_the_committed_descriptor_alone(small_archive):
+    from ice287g.build import write_root_descriptor
+
+    before = (REPO / "datapackage.json").read_bytes()
+    result = build(small_archive, **QUIET)  # dist is a temporary folder, outside the checkout
+    assert write_root_descriptor(small_archive, result) is False
+    assert (REPO / "datapackage.json").read_bytes() == before

@@ -5,6 +5,9 @@
 
 PACKAGE_NAME = "ice287g"
 
+# ICE's page that publishes the participating and pending lists.
+ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
+
 # The method release number: part of every version (see README, "Versions"). Bump it whenever a
 # change to code, models, fix tables or expectations changes the package's bytes for the same data.
 METHOD_RELEASE = 0
@@ -17,4 +20,4 @@ def load(resource: str, version: str | None = None, source: str | None = None, s
     return _load(resource, version=version, source=source, sha256=sha256)
 
 
-__all__ = ["METHOD_RELEASE", "PACKAGE_NAME", "load"]
+__all__ = ["ICE_PAGE", "METHOD_RELEASE", "PACKAGE_NAME", "load"]

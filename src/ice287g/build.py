@@ -136,12 +136,14 @@ def build(
 
 
 def write_root_descriptor(settings: Settings, result: BuildResult) -> bool:
-    """Update the committed top-level datapackage.json to describe this build; True if it changed."""
-    prefix = (
-        result.package.relative_to(settings.root).as_posix()
-        if result.package.is_relative_to(settings.root)
-        else str(result.package)
-    )
+    """Update the committed top-level datapackage.json to describe this build; True if it changed.
+
+    Only a package built inside the checkout is described there: a build into another dist
+    folder (ICE287G_DIST_DIR) would otherwise write machine-specific paths into a committed file.
+    """
+    if not result.package.is_relative_to(settings.root):
+        return False
+    prefix = result.package.relative_to(settings.root).as_posix()
     descriptor = json.loads(json.dumps(result.descriptor))
     for resource in descriptor["resources"]:
         resource["path"] = f"{prefix}/{resource['path']}"

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ice287g import PACKAGE_NAME
+from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import InputError
 from ice287g.settings import Settings
 
@@ -82,7 +82,6 @@ def add(
 @app.command()
 def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.")] = "") -> None:
     """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
-    from ice287g.intake import ICE_PAGE
     from ice287g.intake import acquire as run_acquire
 
     try:

@@ -17,6 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ice287g import ICE_PAGE
 from ice287g.errors import InputError
 from ice287g.layouts import detect_workbook, load_layouts
 from ice287g.registry import Entry, Registry, make_entry, sha256_of
@@ -24,7 +25,6 @@ from ice287g.settings import Settings
 from ice287g.store import Store
 from ice287g.workbook import read_workbook
 
-ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 USER_AGENT = "ice287g (open data package of the 287(g) program)"
 
 

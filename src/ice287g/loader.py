@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,38 +36,44 @@ def _coerce(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(data: bytes | Path, schema: dict) -> pd.DataFrame:
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+def _read_csv(data: bytes, schema: dict) -> pd.DataFrame:
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])
     for field in schema["fields"]:
         if field["type"] == "boolean":
             frame[field["name"]] = frame[field["name"]].map({"true": True, "false": False})
     return _coerce(frame, schema)
 
 
-def _from_folder(folder: Path, resource: str) -> pd.DataFrame:
-    descriptor = json.loads((folder / "datapackage.json").read_text())
+def _from_package(read: Callable[[str], bytes | None], where: str, resource: str) -> pd.DataFrame:
+    """One resource of a package whose files ``read(relative path)`` returns (None: absent)."""
+    descriptor = json.loads(read("datapackage.json"))
     entry = next((r for r in descriptor["resources"] if r["name"] == resource), None)
     if entry is None:
-        raise InputError(str(folder), f"no resource {resource!r} in this package")
-    parquet = folder / "data" / f"{resource}.parquet"
-    if parquet.exists():
-        return _coerce(pd.read_parquet(parquet), entry["schema"])
-    return _read_csv(folder / entry["path"], entry["schema"])
+        raise InputError(where, f"no resource {resource!r} in this package")
+    parquet = read(f"data/{resource}.parquet")
+    if parquet is not None:
+        return _coerce(pd.read_parquet(io.BytesIO(parquet)), entry["schema"])
+    return _read_csv(read(entry["path"]), entry["schema"])
+
+
+def _from_folder(folder: Path, resource: str) -> pd.DataFrame:
+    def read(name: str) -> bytes | None:
+        path = folder / name
+        return path.read_bytes() if path.exists() else None
+
+    return _from_package(read, str(folder), resource)
 
 
 def _from_zip(path: Path, resource: str) -> pd.DataFrame:
     with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-        root = names[0].split("/")[0]
-        descriptor = json.loads(zf.read(f"{root}/datapackage.json"))
-        entry = next((r for r in descriptor["resources"] if r["name"] == resource), None)
-        if entry is None:
-            raise InputError(str(path), f"no resource {resource!r} in this package")
-        parquet = f"{root}/data/{resource}.parquet"
-        if parquet in names:
-            return _coerce(pd.read_parquet(io.BytesIO(zf.read(parquet))), entry["schema"])
-        return _read_csv(zf.read(f"{root}/{entry['path']}"), entry["schema"])
+        names = set(zf.namelist())
+        root = next(iter(names)).split("/")[0]
+
+        def read(name: str) -> bytes | None:
+            member = f"{root}/{name}"
+            return zf.read(member) if member in names else None
+
+        return _from_package(read, str(path), resource)
 
 
 def load(

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import duckdb
 
-from ice287g import METHOD_RELEASE, PACKAGE_NAME
+from ice287g import ICE_PAGE, METHOD_RELEASE, PACKAGE_NAME
 from ice287g.changes import compare, render
 from ice287g.errors import InputError
 from ice287g.registry import sha256_of
 from ice287g.schema import ResourceSchema
 
-ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+)?$")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
