@@ -31,9 +31,12 @@ reach (node, member) as (
 )
 {%- endmacro %}
 
-{#- The sequence number of the newest publication of a list. -#}
+{#-
+  The lineage sequence of the newest publication of a list (publications kept out of lineage,
+  such as a header-only list, do not count): "on the newest list" everywhere means this one.
+-#}
 {% macro newest_sequence(list_name) -%}
-    (select max(sequence) from {{ ref('int_publications') }} where list = '{{ list_name }}')
+    (select max(lineage_sequence) from {{ ref('int_lineage_publications') }} where list = '{{ list_name }}')
 {%- endmacro %}
 
 {#- Pairs of spellings (name_a < name_b) in one state whose listings share a value of `column`. -#}
@@ -48,4 +51,32 @@ reach (node, member) as (
             a.state_code = b.state_code
             and a.{{ column }} = b.{{ column }}
             and a.canonical_name < b.canonical_name
+{%- endmacro %}
+
+{#- Join condition: `left` and `right` are the same pair of spellings (state_code, name_a, name_b). -#}
+{% macro same_pair(left, right) -%}
+    {{ left }}.state_code = {{ right }}.state_code
+    and {{ left }}.name_a = {{ right }}.name_a
+    and {{ left }}.name_b = {{ right }}.name_b
+{%- endmacro %}
+
+{#-
+  True when two agency ids (state code, then the canonical name's words joined by hyphens) begin
+  with the same words and those include a proper name: "pa-cambria-county-sheriff-office" and
+  "pa-cambria-county-prison" (Cambria County), but not "fl-city-of-miami-..." and
+  "fl-city-of-tampa-..." (only "city of" in common).
+-#}
+{% macro shares_place(id_a, id_b) -%}
+    {%- set a = "string_split(" ~ id_a ~ ", '-')[2:]" -%}
+    {%- set b = "string_split(" ~ id_b ~ ", '-')[2:]" -%}
+    {%- set matches = "list_transform(list_zip(" ~ a ~ ", " ~ b ~ "), lambda p: coalesce(p[1] = p[2], false))" -%}
+    {%- set common = "coalesce(nullif(list_position(" ~ matches ~ ", false), 0), len(" ~ a ~ ") + 1) - 1" -%}
+    len(list_filter(
+        {{ a }}[1:{{ common }}],
+        lambda w: w not in (
+            'city', 'town', 'village', 'county', 'parish', 'borough', 'township', 'of', 'the', 'and',
+            'state', 'department', 'office', 'division', 'district', 'board', 'university', 'police',
+            'sheriff', 'constable', 'constables'
+        )
+    )) > 0
 {%- endmacro %}

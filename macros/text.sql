@@ -34,14 +34,17 @@
 
 {#-
   An agency name reduced to what identifies it: lower case, punctuation dropped, common
-  abbreviations spelled out (Co, PD, SO, Dept, St, Twp), "Sheriff's"/"Sheriffs" as "sheriff".
-  "Tampa Pd" and "Tampa Police Department" reduce to the same name.
+  abbreviations spelled out (Co, PD, Dept, St, Twp; SO at the end of a name is "Sheriff's
+  Office", elsewhere "South" as in "So Middleton Twp"), "Sheriff's"/"Sheriffs" as "sheriff".
+  "Tampa Pd" and "Tampa Police Department" reduce to the same name. This is the spelling's
+  identity and the source of agency ids; agency_match_key below is the looser key for merging.
 -#}
 {% macro canonical_agency_name(expression) -%}
     {%- set rewrites = [
         ('\\bco\\b', 'county'),
         ('\\bpd\\b', 'police department'),
-        ('\\bso\\b', 'sheriffs office'),
+        ('\\bso$', 'sheriffs office'),
+        ('\\bso\\b', 'south'),
         ('\\bdept\\b', 'department'),
         ('\\bsheriffs\\b', 'sheriff'),
         ('\\bst\\b', 'saint'),
@@ -62,4 +65,84 @@
 {#- A lower-case, hyphenated identifier fragment. -#}
 {% macro slug(expression) -%}
     trim(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '-', 'g'), '-')
+{%- endmacro %}
+
+{#-
+  The key under which two spellings of one state are the same agency, whatever else the rules
+  say (expression: a canonical_agency_name; state_name: the state's name in lower case). It
+  drops what ICE adds or leaves out of one agency's name from list to list:
+    * "City of" / "Town of" / "Village of" before a municipal name;
+    * the state's own name before a state body ("Department of Corrections" is later
+      "Virginia Department of Corrections"; "MT Dept of Justice" is the Montana one);
+    * the state's name or code after the name ("Unity Township Constable, PA");
+    * Parish for County, "Sheriff Department" for "Sheriff Office", "Constable's Office" for
+      "Constable", BOCC, DPS and DOC spelled out;
+    * the word County in any name but a police department's: "Hopewell County Sheriff's
+      Office" is the Hopewell Sheriff's Office (a Virginia city), while a county police
+      department and the city's police department are two agencies;
+    * word order, plurals and the words of/the/and ("Wyoming Highway State Patrol" and
+      "Wyoming State Highway Patrol").
+-#}
+{% macro agency_match_key(expression, state_name, state_code) -%}
+    {%- set state_bodies = 'department|dept|state|highway|office|bureau|division|attorney|police|patrol|marine'
+        ~ '|wildlife|fish|game|correction|corrections|board|commission|university' -%}
+    {%- set state = "' || " ~ state_name ~ " || '|' || lower(" ~ state_code ~ ") || '" -%}
+    {%- set ns = namespace(sql=expression) -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '^(city|town|village) of ', '')" -%}
+    {%- set state_prefix = "'^(state of )?(" ~ state ~ ") (" ~ state_bodies ~ ")\\b'" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", " ~ state_prefix ~ ", '\\3')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", ' (" ~ state ~ ")$', '')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bparish\\b', 'county', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bconstables?( office)?\\b', 'constable', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bsheriff department\\b', 'sheriff office', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bbocc\\b', 'board of county commissioners', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdps\\b', 'department of public safety', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdoc\\b', 'department of corrections', 'g')" -%}
+    {%- set words = "string_split(" ~ ns.sql ~ ", ' ')" -%}
+    array_to_string(list_sort(list_distinct(list_transform(
+        list_filter(
+            {{ words }},
+            lambda w: w not in ('', 'of', 'the', 'and') and (w <> 'county' or list_contains({{ words }}, 'police'))
+        ),
+        lambda w: case when length(w) > 3 and w like '%s' and w not like '%ss' then left(w, -1) else w end
+    ))), ' ')
+{%- endmacro %}
+
+{#-
+  What kind of body an agency name names (expression: a canonical_agency_name): sheriff,
+  police, county_commission, corrections, constable, prosecutor, university, or null when the
+  name says none of these. Two spellings of different known kinds are two signatories, never
+  merged by similarity.
+-#}
+{% macro agency_kind(expression) -%}
+    case
+        when regexp_matches({{ expression }}, '\bsheriff') then 'sheriff'
+        when regexp_matches({{ expression }}, '\bconstable') then 'constable'
+        when regexp_matches({{ expression }}, '\b(board of county commissioners|bocc|county commission)\b')
+            then 'county_commission'
+        when regexp_matches({{ expression }}, '\b(corrections?|correctional|jail|prison|detention)\b') then 'corrections'
+        when regexp_matches({{ expression }}, '\b(attorney|prosecutor)') then 'prosecutor'
+        when regexp_matches({{ expression }}, '\b(board of trustees|university|college)\b') and not regexp_matches({{ expression }}, '\bpolice\b')
+            then 'university'
+        when regexp_matches({{ expression }}, '\b(police|public safety|patrol|marshal)\b') then 'police'
+    end
+{%- endmacro %}
+
+{#-
+  A listing row's content as one string, for comparing tables and rows across captures: the
+  cleaned published values, with Wayback prefixes and whitespace differences already gone.
+  Use on a relation with the columns of int_listing_rows.
+-#}
+{% macro listing_content() -%}
+    concat_ws(
+        '|',
+        coalesce(state_name, ''),
+        coalesce(agency_name, ''),
+        coalesce(agency_type_name, ''),
+        coalesce(county_name, ''),
+        coalesce(support_type_name, ''),
+        coalesce(cast(signed_date as varchar), signed_published, ''),
+        coalesce(moa_url, lower({{ clean_text('moa_published') }}), ''),
+        coalesce(addendum_url, '')
+    )
 {%- endmacro %}

@@ -76,11 +76,13 @@ def participating_rows(n: int = 3, signed: dt.date = dt.date(2025, 3, 1)) -> lis
     return rows
 
 
-def register_in_mirror(settings: Settings, name: str, rows, links=None, archived_at="2026-03-28T00:00:00Z") -> Path:
+def register_in_mirror(
+    settings: Settings, name: str, rows, links=None, archived_at="2026-03-28T00:00:00Z", **workbook
+) -> Path:
     """Write a workbook into the mirror folder and register it as an archive would."""
     from ice287g.registry import Registry, make_entry, sha256_of
 
-    path = write_workbook(settings.mirror / "files" / name, rows, links=links)
+    path = write_workbook(settings.mirror / "files" / name, rows, links=links, **workbook)
     registry = Registry.load(settings.registry)
     registry.add(
         make_entry(
@@ -121,20 +123,26 @@ def make_workbook(tmp_path) -> Callable[..., Path]:
     return _make
 
 
+def private_settings(folder: Path) -> Settings:
+    """Settings that use the repository's models but a registry, store, mirror, build and dist of
+    their own under ``folder`` (the mirror folder is created, empty)."""
+    mirror = folder / "mirror"
+    mirror.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        root=REPO,
+        registry=folder / "sources" / "snapshots.csv",
+        store=folder / "store",
+        mirror=mirror,
+        build_dir=folder / "build",
+        offline=True,
+        dist_dir=folder / "dist",
+    )
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings that use the repository's models but a private registry, store, mirror and build."""
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    return Settings(
-        root=REPO,
-        registry=tmp_path / "sources" / "snapshots.csv",
-        store=tmp_path / "store",
-        mirror=mirror,
-        build_dir=tmp_path / "build",
-        offline=True,
-        dist_dir=tmp_path / "dist",
-    )
+    return private_settings(tmp_path)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

@@ -1,8 +1,8 @@
 """The dbt models on a small archive the test writes, one case per quirk, answers known.
 
 Participating lists P1..P6 (2025-03-10 .. 2025-03-17) and pending lists Q1..Q4
-(2025-03-10 .. 2025-03-13) are written as ICE workbooks and built with `dbt build`, which also
-runs every data test on the marts.
+(2025-03-10 .. 2025-03-13; Q3 has no rows) are written as ICE workbooks and built with `dbt build`,
+which also runs every data test on the marts.
 """
 
 import datetime as dt
@@ -10,10 +10,9 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
-from conftest import PARTICIPATING_HEADER, PENDING_HEADER, register_in_mirror
+from conftest import PARTICIPATING_HEADER, PENDING_HEADER, private_settings, register_in_mirror
 
 from ice287g.build import build
-from ice287g.settings import Settings
 
 D = dt.date
 P_DATES = [D(2025, 3, 10), D(2025, 3, 11), D(2025, 3, 12), D(2025, 3, 13), D(2025, 3, 14), D(2025, 3, 17)]
@@ -50,6 +49,33 @@ AGREEMENT_ROWS = [
     ("TEXAS", "Sigma County Sheriff's Office", "Task Force Model", D(2025, 2, 14), "sigma-tfm.pdf", {1, 2, 3, 4, 5, 6}),
     ("TEXAS", "Sigma County Sheriff's Office", "Warrant Service Officer", D(2025, 2, 14), "sigma-wso.pdf", {1, 2, 3}),
     ("TEXAS", "Sigma County Jail", "Warrant Service Officer", D(2025, 2, 14), "sigma-wso.pdf", {4, 5, 6}),
+    # identity and lineage categories (issue 8): each is one agency / agreement, not a removal
+    ("TEXAS", "Department of Corrections", "Jail Enforcement Model", D(2025, 2, 20), None, {1, 2}),
+    ("TEXAS", "Texas Department of Corrections", "Jail Enforcement Model", D(2025, 2, 20), "txdoc.pdf", {3, 4, 5, 6}),
+    ("GEORGIA", "City of Omega Police Department", "Task Force Model", D(2025, 2, 5), "omega.pdf", {1, 2, 3}),
+    ("GEORGIA", "Omega Police Department", "Task Force Model", D(2025, 2, 5), "omega-v2.pdf", {4, 5, 6}),
+    ("FLORIDA", "Upsilon County BOCC", "Task Force Model", D(2025, 2, 26), None, {1, 2}),
+    ("FLORIDA", "Upsilon County Board of County Commissioners", "Task Force Model", D(2025, 2, 26), None, {3, 4, 5, 6}),
+    ("FLORIDA", "Phi Highway Patrol", "Task Force Model", D(2025, 2, 7), "phi.pdf", {1, 2, 5, 6}),
+    ("FLORIDA", "Phi Highway Patrol", "Task Force Model", D(2025, 2, 17), "phi.pdf", {3, 4}),
+    ("FLORIDA", "City of Chi Police Department", "Task Force Model", D(2025, 2, 24), "chi-tfm.pdf", {1, 2, 3, 4, 5, 6}),
+    ("FLORIDA", "Chi Police Department", "Warrant Service Officer", D(2025, 2, 24), "chi-wso.pdf", {1, 2, 3, 4, 5, 6}),
+    ("TEXAS", "Psimeria County Sheriff's Office", "Task Force Model", D(2025, 2, 1), "psi1.pdf", {1, 2, 3}),
+    ("TEXAS", "Psimeria County Prison", "Task Force Model", D(2025, 2, 1), "psi2.pdf", {4, 5, 6}),
+    ("TEXAS", "Nu County Sheriff's Office", "Warrant Service Officer", D(2025, 2, 14), None, {1, 2}),
+    ("TEXAS", "Nu County Prison", "Warrant Service Officer", D(2025, 2, 14), None, {3, 4, 5, 6}),
+    (
+        "PENNSYLVANIA",
+        "State Constable's Office So Kappa Twp",
+        "Task Force Model",
+        D(2025, 3, 3),
+        None,
+        {1, 2, 3, 4, 5, 6},
+    ),
+    ("TEXAS", "Neuces County Constable Precinct 5", "Task Force Model", D(2025, 3, 3), None, {1, 2, 3, 4, 5, 6}),
+    ("LOUISIANA", "Pi County Sheriff's Office", "Warrant Service Officer", D(2025, 3, 12), "pi.pdf", {4, 5, 6}),
+    ("WISCONSIN", "Tau County Sheriff's Office", "Jail Enforcement Model", D(2025, 3, 12), "tau.pdf", {4, 5, 6}),
+    ("GEORGIA", "Omicron County Sheriff's Office", "Task Force Model", D(2025, 3, 12), "omi.pdf", {4, 5, 6}),
 ]
 SAFELINK = "https://gcc02.safelinks.protection.outlook.com/?url={}&data=05%7C02&reserved=0"
 
@@ -58,6 +84,10 @@ APPLICATION_ROWS = [
     ("TEXAS", "Iota Police Department", "Task Force Model", {1, 2}),
     ("GEORGIA", "Kappa Sheriff's Office", "Jail Enforcement Model", {1}),
     ("TEXAS", "Lambda PD", "Warrant Service Officer", {1, 2, 4}),
+    ("LOUISIANA", "Pi Parish Sheriff's Office", "Warrant Service Officer", {1, 2}),
+    ("WISCONSIN", "Tau County Sheriff's Department", "Jail Enforcement Model", {1}),
+    ("TEXAS", "Alpha County Sheriff's Office", "Task Force Model", {2}),
+    ("GEORGIA", "Omicron County Sheriff's Office", "Warrant Service Officer", {1}),
 ]
 
 
@@ -83,19 +113,8 @@ def pending(n: int) -> list[list[object]]:
 
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory):
-    from conftest import REPO
-
     tmp = tmp_path_factory.mktemp("models")
-    (tmp / "mirror").mkdir()
-    settings = Settings(
-        root=REPO,
-        registry=tmp / "snapshots.csv",
-        store=tmp / "store",
-        mirror=tmp / "mirror",
-        build_dir=tmp / "build",
-        offline=True,
-        dist_dir=tmp / "dist",
-    )
+    settings = private_settings(tmp)
     for n, day in enumerate(P_DATES, start=1):
         rows, links = participating(n)
         register_in_mirror(settings, f"participatingAgencies{day:%m%d%Y}am.xlsx", rows, links)
@@ -139,7 +158,7 @@ def test_a_name_claiming_the_wrong_list_is_flagged(marts):
 
 
 def test_respelled_agency_is_one_agency_with_the_latest_name(marts):
-    rows = marts("select agency_id, agency_name, name_variant_count from agencies where state_code = 'FL'")
+    rows = marts("select agency_id, agency_name, name_variant_count from agencies where agency_id like 'fl-tampa%'")
     assert rows == [("fl-tampa-police-department", "Tampa Police Department", 2)]
     (tampa,) = agreement(marts, "Tampa%")
     assert tampa[2] == "active" and tampa[5] == P_DATES[0]
@@ -151,11 +170,16 @@ def test_typo_handover_merges_spellings(marts):
     ]
 
 
-def test_close_names_listed_together_stay_apart_and_are_listed_for_review(marts):
+def test_close_names_listed_together_with_two_agreements_of_one_model_stay_apart(marts):
     names = marts("select agency_name from agencies where agency_name like 'Wal%' order by 1")
     assert names == [("Walker County Sheriff's Office",), ("Waller County Sheriff's Office",)]
-    pairs = marts("select name_a, name_b, is_co_listed from int_agency_review_pairs where name_a like 'walker%'")
-    assert pairs == [("walker county sheriff office", "waller county sheriff office", True)]
+    # two agreements of one model listed at once: surely two agencies, so not even sent to review
+    pairs = marts(
+        "select name_b, is_co_listed, has_conflicting_rows, merge_rule from int_agency_spelling_pairs "
+        "where name_a = 'walker county sheriff office'"
+    )
+    assert pairs == [("waller county sheriff office", True, True, None)]
+    assert marts("select count(*) from int_agency_review_pairs where name_a like 'walker%'") == [(0,)]
 
 
 def test_one_agency_may_hold_all_three_models(marts):
@@ -230,7 +254,7 @@ def test_state_names_and_dates_in_every_published_form(marts):
 
 def test_unparseable_dates_are_kept_as_published_and_flagged(marts):
     (row,) = marts(
-        "select signed_published, signed_date, row_flags from listings where agency_name_published like 'Omicron%'"
+        "select signed_published, signed_date, row_flags from listings where agency_name_published like 'Omicron P%'"
     )
     assert row == ("TBD", None, "signed_date_unreadable")
 
@@ -270,3 +294,103 @@ def test_stale_fixes_are_reported(tmp_path_factory, marts):
     # the small archive has no "MCHIGAN", so that reviewed fix is stale here; PENNSLYVANIA is used
     assert any("fix_state_names.csv" in line and "'MCHIGAN'" in line for line in stale)
     assert not any("'PENNSLYVANIA'" in line for line in stale)
+
+
+# --- identity and lineage categories ---------------------------------------------------------
+
+
+def agency_ids(q, like: str) -> list[str]:
+    return [a for (a,) in q(f"select agency_id from agencies where agency_id like '{like}' order by 1")]
+
+
+def test_a_state_agency_first_listed_without_its_state_name_is_one_agency(marts):
+    assert agency_ids(marts, "tx-%department-of-corrections") == ["tx-department-of-corrections"]
+    (row,) = marts("select status, first_listed_date from agreements where agency_id = 'tx-department-of-corrections'")
+    assert row == ("active", P_DATES[0])
+
+
+def test_city_of_x_and_x_police_department_are_one_agency(marts):
+    assert agency_ids(marts, "ga-%omega-police-department") == ["ga-city-of-omega-police-department"]
+    assert marts("select status from agreements where agency_id = 'ga-city-of-omega-police-department'") == [
+        ("active",)
+    ]
+
+
+def test_bocc_is_the_board_of_county_commissioners(marts):
+    assert agency_ids(marts, "fl-upsilon%") == ["fl-upsilon-county-bocc"]
+    assert marts("select status from agreements where agency_id = 'fl-upsilon-county-bocc'") == [("active",)]
+
+
+def test_a_date_changed_and_changed_back_is_one_agreement(marts):
+    rows = marts("select agreement_id, status, signed_date, is_redated from agreements where agency_id like 'fl-phi%'")
+    assert rows == [("fl-phi-highway-patrol-tfm-20250207", "active", D(2025, 2, 7), True)]
+
+
+def test_one_agency_listed_under_two_spellings_at_once_is_one_agency(marts):
+    assert agency_ids(marts, "fl-%chi-police-department") == ["fl-chi-police-department"]
+    rows = marts("select support_model, status from agreements where agency_id = 'fl-chi-police-department' order by 1")
+    assert rows == [("task_force", "active"), ("warrant_service_officer", "active")]
+
+
+def test_different_signatories_are_never_merged_by_similarity(marts):
+    # similar names and a row handed over from one to the other: the old rules merged these
+    assert agency_ids(marts, "tx-psimeria%") == ["tx-psimeria-county-prison", "tx-psimeria-county-sheriff-office"]
+    (pair,) = marts(
+        "select has_handover, is_similar, is_same_kind, merge_rule from int_agency_spelling_pairs "
+        "where name_a like 'psimeria%'"
+    )
+    assert pair == (True, True, False, None)
+    # two MOA documents: two agreements, not one moved
+    rows = marts("select agency_id, status from agreements where agency_id like 'tx-psimeria%' order by 1")
+    assert rows == [("tx-psimeria-county-prison", "active"), ("tx-psimeria-county-sheriff-office", "removed")]
+
+
+def test_an_agreement_moved_to_another_body_of_the_same_county_stays_one_agreement(marts):
+    rows = marts(
+        "select agency_id, status, agency_ids_listed from agreements where agency_ids_listed like 'tx-nu-county%'"
+    )
+    assert rows == [("tx-nu-county-prison", "active", "tx-nu-county-prison | tx-nu-county-sheriff-office")]
+
+
+def test_gaps_are_explicit_periods(marts):
+    rows = marts(
+        """select p.period_number, p.first_listed_date, p.last_listed_date, p.delisted_date
+        from agreement_periods p join agreements a using (agreement_id)
+        where a.agency_id = 'ga-delta-police-department' order by 1"""
+    )
+    assert rows == [(1, P_DATES[0], P_DATES[1], P_DATES[2]), (2, P_DATES[3], P_DATES[5], None)]
+    assert marts("select period_count from agreements where agency_id = 'ga-delta-police-department'") == [(2,)]
+    # every listed (agreement, publication) falls in exactly one period
+    uncovered = marts(
+        """select count(*) from listings l join publications p using (publication_id)
+        where l.agreement_id is not null and p.is_in_lineage and not exists (
+            select 1 from agreement_periods q where q.agreement_id = l.agreement_id
+            and l.published_date between q.first_listed_date and q.last_listed_date)"""
+    )
+    assert uncovered == [(0,)]
+
+
+def test_so_inside_a_name_is_south_and_a_reviewed_spelling_names_the_agency(marts):
+    assert agency_ids(marts, "pa-state-constables%") == ["pa-state-constables-office-south-kappa-township"]
+    assert agency_ids(marts, "tx-%ces-county-constable%") == ["tx-nueces-county-constable-precinct-5"]
+
+
+def test_applications_signed_under_another_spelling_or_model_or_already_held(marts):
+    rows = dict(
+        marts(
+            """select g.agency_id || ' ' || p.support_model, p.outcome
+            from applications p join agencies g using (agency_id)
+            where g.state_code in ('LA', 'WI', 'GA', 'TX') and g.agency_id similar to '.*(pi|tau|omicron|alpha).*'"""
+        )
+    )
+    assert rows == {
+        "la-pi-parish-sheriff-office warrant_service_officer": "signed",
+        "wi-tau-county-sheriff-department jail_enforcement": "signed",
+        "ga-omicron-county-sheriff-office warrant_service_officer": "signed_other_model",
+        "tx-alpha-county-sheriff-office task_force": "already_participating",
+    }
+
+
+def test_a_header_only_list_is_kept_out_of_lineage_and_flagged(marts):
+    rows = marts("select sequence, is_in_lineage, flags from publications where list = 'pending' order by sequence")
+    assert rows == [(1, True, None), (2, True, None), (3, False, "header_only"), (4, True, None)]

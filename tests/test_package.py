@@ -22,6 +22,10 @@ from ice287g.loader import load
 from ice287g.schema import RESOURCES
 from ice287g.validate import ValidationFailed, validate
 
+# the versions the small archives build into, under the current METHOD_RELEASE
+FIRST = package_module.version_for(dt.date(2026, 3, 1))
+SECOND = package_module.version_for(dt.date(2026, 3, 4))
+
 QUIET = {"say": lambda _m: None}
 
 
@@ -31,15 +35,15 @@ def files_of(folder: Path) -> dict[str, bytes]:
 
 def test_build_publishes_a_valid_versioned_package(small_archive):
     result = build(small_archive, **QUIET)
-    assert result.version == "2026.3.1"
-    folder = small_archive.dist / "2026.3.1"
+    assert result.version == FIRST
+    folder = small_archive.dist / FIRST
     assert result.package == folder and result.is_new_version
     names = set(files_of(folder))
     for resource in RESOURCES:
         assert {f"data/{resource}.csv", f"data/{resource}.parquet"} <= names
     assert {"datapackage.json", "SHA256SUMS", "CHANGELOG.md", "validation.json"} <= names
     descriptor = json.loads((folder / "datapackage.json").read_text())
-    assert descriptor["version"] == "2026.3.1"
+    assert descriptor["version"] == FIRST
     assert [r["name"] for r in descriptor["resources"]] == list(RESOURCES)
     for resource in descriptor["resources"]:
         data = (folder / resource["path"]).read_bytes()
@@ -47,8 +51,8 @@ def test_build_publishes_a_valid_versioned_package(small_archive):
         assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
     sums = dict(line.split("  ")[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
     assert sums["data/listings.parquet"] == hashlib.sha256((folder / "data/listings.parquet").read_bytes()).hexdigest()
-    with zipfile.ZipFile(small_archive.dist / "ice287g-2026.3.1.zip") as zf:
-        assert sorted(zf.namelist()) == sorted(f"ice287g-2026.3.1/{n}" for n in names)
+    with zipfile.ZipFile(small_archive.dist / f"ice287g-{FIRST}.zip") as zf:
+        assert sorted(zf.namelist()) == sorted(f"ice287g-{FIRST}/{n}" for n in names)
     # the frictionless CLI agrees
     cli = Path(sys.executable).with_name("frictionless")
     run = subprocess.run([str(cli), "validate", str(folder / "datapackage.json")], capture_output=True, text=True)
@@ -113,12 +117,12 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     add_files(small_archive, [make_workbook("participatingAgencies03042026am.xlsx", rows)])
     second = build(small_archive, **QUIET)
 
-    assert second.version == "2026.3.4" and second.is_new_version
+    assert second.version == SECOND and second.is_new_version
     assert files_of(first.package) == old_files  # the old version is intact
     for table, key in (("agencies", "agency_id"), ("agreements", "agreement_id")):
         assert set(load(table, source=first.package)[key]) <= set(load(table, source=second.package)[key])
     changelog = (second.package / "CHANGELOG.md").read_text()
-    assert "Changes since 2026.3.1." in changelog
+    assert f"Changes since {FIRST}." in changelog
     assert "- **participating publications added**: 1" in changelog
     assert "- **agreements newly listed**: 1\n  - ga-omega-police-department-jem-20260303" in changelog
     assert "- **agencies joined**: 1" in changelog
@@ -131,13 +135,11 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
 
     from ice287g.cli import app
 
-    run = CliRunner().invoke(app, ["diff", "2026.3.1", "2026.3.4"], env={"ICE287G_DIST_DIR": str(small_archive.dist)})
+    run = CliRunner().invoke(app, ["diff", FIRST, SECOND], env={"ICE287G_DIST_DIR": str(small_archive.dist)})
     assert run.exit_code == 0, run.output
-    body = changelog.split("Changes since 2026.3.1.", 1)[1]
-    assert run.output.split("Changes since 2026.3.1.", 1)[1] == body
-    missing = CliRunner().invoke(
-        app, ["diff", "2026.3.1", "2030.1.1"], env={"ICE287G_DIST_DIR": str(small_archive.dist)}
-    )
+    body = changelog.split(f"Changes since {FIRST}.", 1)[1]
+    assert run.output.split(f"Changes since {FIRST}.", 1)[1] == body
+    missing = CliRunner().invoke(app, ["diff", FIRST, "2030.1.1"], env={"ICE287G_DIST_DIR": str(small_archive.dist)})
     assert missing.exit_code == 1 and "no such version" in missing.output
 
 

@@ -1,190 +1,105 @@
--- One row per spelling (state and canonical name) ICE used for an agency, with the agency it
--- belongs to. Spellings merge into one agency by rule or by reviewed fix:
---   * rule "handover": two similar spellings in one state that never appear in the same
---     publication, where a row (same list, model and signing date or county) listed under one
---     spelling is listed under the other within the next three publications: ICE re-spelled it;
---   * rule "shared MOA": two spellings in one state, never listed in the same publication,
---     whose rows link the same MOA document (the signed agreement names its agency);
---   * fix: a row of seeds/fix_agency_names.csv.
--- The agency's id comes from its reviewed canonical spelling (the target of a fix row) where it
--- has one, else from its earliest-listed spelling (ties: most listings): new lists never change
--- an existing agency's id. A typo that came first is given its canonical spelling by a fix row.
-with recursive listings as (
-    select * from {{ ref('int_listings') }}
-    where state_code is not null and canonical_name is not null
+-- One row per spelling (state and canonical name) ICE listed, with the agency it belongs to:
+-- spellings joined by a merged pair of int_agency_spelling_pairs are one agency.
+-- The agency's id comes from its reviewed spelling (the target of a seeds/fix_agency_names.csv
+-- row, even one ICE never listed, so a typo ICE never corrected does not name the agency), else
+-- from its earliest-listed spelling (ties: most listings): new lists never change an existing
+-- agency's id.
+with recursive spellings as (
+    select * from {{ ref('int_agency_spellings') }}
 ),
 
-spellings as (
-    select
-        state_code,
-        canonical_name,
-        min(published_date) as first_listed_date,
-        max(published_date) as last_listed_date,
-        count(*) as listing_count
-    from listings
-    group by state_code, canonical_name
+merged_pairs as (
+    select * from {{ ref('int_agency_spelling_pairs') }}
+    where merge_rule is not null
 ),
 
-spans as (
-    select
-        state_code,
-        canonical_name,
-        row_key,
-        min(sequence) as first_sequence,
-        max(sequence) as last_sequence
-    from listings
-    group by state_code, canonical_name, row_key
-),
-
-co_listed as (
-    {{ spellings_sharing('listings', 'publication_id') }}
-),
-
-similar_pairs as (
-    select
-        a.state_code,
-        a.canonical_name as name_a,
-        b.canonical_name as name_b,
-        jaro_winkler_similarity(a.canonical_name, b.canonical_name) as similarity,
-        levenshtein(a.canonical_name, b.canonical_name) as edit_distance
-    from spellings as a
-    inner join spellings as b
-        on a.state_code = b.state_code and a.canonical_name < b.canonical_name
-    where
-        jaro_winkler_similarity(a.canonical_name, b.canonical_name) >= 0.88
-        or starts_with(b.canonical_name, a.canonical_name || ' ')
-        or starts_with(a.canonical_name, b.canonical_name || ' ')
-),
-
-handovers as (
+fix_targets as (
     select distinct
-        x.state_code,
-        least(x.canonical_name, y.canonical_name) as name_a,
-        greatest(x.canonical_name, y.canonical_name) as name_b
-    from spans as x
-    inner join spans as y
-        on
-            x.state_code = y.state_code
-            and x.row_key = y.row_key
-            and x.canonical_name <> y.canonical_name
-            and x.last_sequence < y.first_sequence
-            and y.first_sequence <= x.last_sequence + 3
-),
-
-shared_documents as (
-    {{ spellings_sharing('listings', 'moa_document') }}
-),
-
-candidates as (
-    select
-        similar_pairs.*,
-        co_listed.name_a is not null as is_co_listed,
-        handovers.name_a is not null as has_handover
-    from similar_pairs
-    left join co_listed
-        on
-            similar_pairs.state_code = co_listed.state_code
-            and similar_pairs.name_a = co_listed.name_a
-            and similar_pairs.name_b = co_listed.name_b
-    left join handovers
-        on
-            similar_pairs.state_code = handovers.state_code
-            and similar_pairs.name_a = handovers.name_a
-            and similar_pairs.name_b = handovers.name_b
-),
-
-fixes as (
-    select
         state_code,
-        {{ canonical_agency_name('published_name') }} as name_a,
-        {{ canonical_agency_name('agency_name') }} as name_b,
-        reason
+        {{ canonical_agency_name('agency_name') }} as canonical_name
     from {{ ref('fix_agency_names') }}
 ),
 
-edges as (
+names as (
+    -- every listed spelling, and every reviewed target even if never listed
     select
         state_code,
-        name_a,
-        name_b,
-        'handover' as merge_rule
-    from candidates
-    where has_handover and not is_co_listed
+        canonical_name,
+        first_listed_date,
+        listing_count
+    from spellings
     union all
     select
-        state_code,
-        name_a,
-        name_b,
-        'fix_agency_names' as merge_rule
-    from fixes
-    union all
-    select
-        shared_documents.state_code,
-        shared_documents.name_a,
-        shared_documents.name_b,
-        'shared_moa' as merge_rule
-    from shared_documents
-    left join co_listed
-        on
-            shared_documents.state_code = co_listed.state_code
-            and shared_documents.name_a = co_listed.name_a
-            and shared_documents.name_b = co_listed.name_b
-    where co_listed.name_a is null
+        fix_targets.state_code,
+        fix_targets.canonical_name,
+        null as first_listed_date,
+        0 as listing_count
+    from fix_targets
+    left join spellings
+        on fix_targets.state_code = spellings.state_code and fix_targets.canonical_name = spellings.canonical_name
+    where spellings.canonical_name is null
 ),
 
-spelling_nodes as (
-    select state_code || '|' || canonical_name as node from spellings
+name_nodes as (
+    select state_code || '|' || canonical_name as node from names
 ),
 
 edge_nodes as (
     select
         state_code || '|' || name_a as node_a,
         state_code || '|' || name_b as node_b
-    from edges
+    from merged_pairs
 ),
 
-{{ reach_ctes('spelling_nodes', 'edge_nodes') }},
-
-fix_targets as (
-    select distinct
-        state_code,
-        name_b
-    from fixes
-),
+{{ reach_ctes('name_nodes', 'edge_nodes') }},
 
 components as (
     select
         reach.node,
         arg_min(
-            spellings.canonical_name,
+            names.canonical_name,
             struct_pack(
-                r := fix_targets.name_b is null,
-                f := spellings.first_listed_date,
-                n := -spellings.listing_count,
-                m := spellings.canonical_name
+                r := fix_targets.canonical_name is null,
+                f := names.first_listed_date,
+                n := -names.listing_count,
+                m := names.canonical_name
             )
         ) as agency_canonical_name
     from reach
-    inner join spellings on reach.member = spellings.state_code || '|' || spellings.canonical_name
+    inner join names on reach.member = names.state_code || '|' || names.canonical_name
     left join fix_targets
-        on spellings.state_code = fix_targets.state_code and spellings.canonical_name = fix_targets.name_b
+        on names.state_code = fix_targets.state_code and names.canonical_name = fix_targets.canonical_name
     group by reach.node
+),
+
+rules as (
+    select
+        state_code,
+        canonical_name,
+        string_agg(distinct merge_rule, ',' order by merge_rule) as merge_rules
+    from (
+        select
+            state_code,
+            unnest([name_a, name_b]) as canonical_name,
+            merge_rule
+        from merged_pairs
+    ) as merged_names
+    group by state_code, canonical_name
 )
 
 select
     spellings.state_code,
     spellings.canonical_name,
     components.agency_canonical_name,
-    {{ slug("spellings.state_code || ' ' || components.agency_canonical_name") }} as agency_id,
+    -- a state code ICE appended to the name ("Unity Township Constable, PA") is not part of the id
+    {{ slug(
+        "spellings.state_code || ' ' || "
+        ~ "regexp_replace(components.agency_canonical_name, ' ' || lower(spellings.state_code) || '$', '')"
+    ) }} as agency_id,
     spellings.first_listed_date,
     spellings.last_listed_date,
     spellings.listing_count,
-    (
-        select string_agg(distinct edges.merge_rule, ',' order by edges.merge_rule)
-        from edges
-        where
-            edges.state_code = spellings.state_code
-            and spellings.canonical_name in (edges.name_a, edges.name_b)
-    ) as merge_rules
+    rules.merge_rules
 from spellings
 inner join components on spellings.state_code || '|' || spellings.canonical_name = components.node
+left join rules on spellings.state_code = rules.state_code and spellings.canonical_name = rules.canonical_name

@@ -1,43 +1,38 @@
--- One row per pair of similar spellings in one state that the rules did NOT merge, for review:
--- a pair a reviewer judges to be one agency goes into seeds/fix_agency_names.csv.
+-- One row per pair of close spellings in one state (at most 3 edits apart, or one the other plus
+-- whole words) that the rules did NOT merge, for review (written to
+-- build/review/agency_review_pairs.csv): a pair a reviewer judges to be one agency becomes a row
+-- of seeds/fix_agency_names.csv. is_co_listed (both spellings on one list) is a hint, not proof
+-- of two agencies; why_apart says which evidence was missing or against. Pairs listed at the same
+-- time with different rows of one model (Bay and Clay County, two agreements at once) are two
+-- agencies and left out.
 with names as (
     select * from {{ ref('int_agency_names') }}
-),
-
-listings as (
-    select
-        publication_id,
-        state_code,
-        canonical_name
-    from {{ ref('int_listings') }}
-    where state_code is not null
-),
-
-co_listed as (
-    {{ spellings_sharing('listings', 'publication_id') }}
 )
 
 select
-    a.state_code,
-    a.canonical_name as name_a,
-    b.canonical_name as name_b,
+    pairs.state_code,
+    pairs.name_a,
+    pairs.name_b,
     a.agency_id as agency_id_a,
     b.agency_id as agency_id_b,
-    round(jaro_winkler_similarity(a.canonical_name, b.canonical_name), 3) as similarity,
-    levenshtein(a.canonical_name, b.canonical_name) as edit_distance,
-    co_listed.name_a is not null as is_co_listed
-from names as a
-inner join names as b
-    on
-        a.state_code = b.state_code
-        and a.canonical_name < b.canonical_name
-        and a.agency_id <> b.agency_id
-left join co_listed
-    on
-        a.state_code = co_listed.state_code
-        and a.canonical_name = co_listed.name_a
-        and b.canonical_name = co_listed.name_b
+    pairs.similarity,
+    pairs.edit_distance,
+    pairs.is_co_listed,
+    pairs.kind_a,
+    pairs.kind_b,
+    case
+        when not pairs.is_same_kind then 'different_kinds'
+        when not pairs.has_handover and not pairs.shares_document then 'no_handover_or_shared_moa'
+        else 'not_similar'
+    end as why_apart
+from {{ ref('int_agency_spelling_pairs') }} as pairs
+inner join names as a on pairs.state_code = a.state_code and pairs.name_a = a.canonical_name
+inner join names as b on pairs.state_code = b.state_code and pairs.name_b = b.canonical_name
 where
-    levenshtein(a.canonical_name, b.canonical_name) <= 3
-    or starts_with(b.canonical_name, a.canonical_name || ' ')
-    or starts_with(a.canonical_name, b.canonical_name || ' ')
+    a.agency_id <> b.agency_id
+    and not pairs.has_conflicting_rows
+    and (
+        pairs.edit_distance <= 3
+        or starts_with(pairs.name_b, pairs.name_a || ' ')
+        or starts_with(pairs.name_a, pairs.name_b || ' ')
+    )

@@ -1,6 +1,7 @@
 -- One row per pending application: a run of pending lists naming the same agency and model.
--- Missing from one or two lists and then back is the same application (gaps of up to three
--- publications); a longer absence ends it.
+-- Missing from a few lists and then back is the same application (gaps of up to var
+-- lineage_window_publications, counted in lineage order so header-only lists do not count); a
+-- longer absence ends it.
 with pending as (
     select
         agency_id,
@@ -8,7 +9,7 @@ with pending as (
         sequence,
         min(published_date) as published_date
     from {{ ref('int_listing_identities') }}
-    where list = 'pending' and agency_id is not null
+    where list = 'pending' and agency_id is not null and sequence is not null
     group by all
 ),
 
@@ -16,7 +17,10 @@ breaks as (
     select
         *,
         case
-            when sequence - lag(sequence) over (partition by agency_id, support_model order by sequence) > 3 then 1
+            when
+                sequence - lag(sequence) over (partition by agency_id, support_model order by sequence)
+                > {{ var('lineage_window_publications') }}
+                then 1
             else 0
         end as starts_new
     from pending

@@ -73,8 +73,8 @@ mapped as (
 
 select
     *,
-    -- The program's MOAs date from 2002; a list cannot show a signing after it was archived.
-    signed_date between date '2002-01-01' and archive_date as is_signed_date_plausible,
+    -- Signing dates before var program_start_date are typos; a list cannot show a signing after it was archived.
+    signed_date between date '{{ var("program_start_date") }}' and archive_date as is_signed_date_plausible,
     nullif(concat_ws(
         ',',
         case when state_name is null then 'state_missing' when state_code is null then 'state_unmapped' end,
@@ -88,7 +88,9 @@ select
         case
             when list = 'participating' and signed_published is null then 'signed_date_missing'
             when signed_published is not null and signed_date is null then 'signed_date_unreadable'
-            when signed_date is not null and not (signed_date between date '2002-01-01' and archive_date)
+            when
+                signed_date is not null
+                and not (signed_date between date '{{ var("program_start_date") }}' and archive_date)
                 then 'signed_date_impossible'
         end,
         case when signed_date_method = 'fix_signed_dates' then 'signed_date_fixed' end,

@@ -22,20 +22,7 @@ contents as (
         max(case when is_signed_date_plausible then signed_date end) as newest_signed_date,
         -- Row order matters: the same rows re-sorted are a different table. Wayback prefixes
         -- and whitespace do not: they were stripped in staging.
-        md5(string_agg(
-            concat_ws(
-                '|',
-                coalesce(state_name, ''),
-                coalesce(agency_name, ''),
-                coalesce(agency_type_name, ''),
-                coalesce(county_name, ''),
-                coalesce(support_type_name, ''),
-                coalesce(cast(signed_date as varchar), signed_published, ''),
-                coalesce(moa_url, lower({{ clean_text('moa_published') }}), ''),
-                coalesce(addendum_url, '')
-            ),
-            chr(10) order by row_number
-        )) as content_hash
+        md5(string_agg({{ listing_content() }}, chr(10) order by row_number)) as content_hash
     from {{ ref('int_listing_rows') }}
     group by file_sha256
 ),

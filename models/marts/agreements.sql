@@ -1,14 +1,21 @@
--- One row per signed agreement (agency, support model, signing date), through re-dating.
--- Status: active on the newest participating list; superseded when a later agreement of the
--- same agency and model arrived while it was listed or within three publications after; else
--- removed.
+-- One row per signed agreement (agency, support model, signing date), through re-dating and
+-- re-attribution (int_agreement_run_links decides which listed versions are one agreement).
+-- Status: active on the newest participating list; superseded when a later-signed agreement of
+-- the same agency and model was first listed while it was listed or soon after it left: within
+-- var lineage_window_publications lists (the Wayback era has weeks between lists) or var
+-- successor_window_days days (ICE sometimes takes an old MOA down days before posting the new);
+-- else removed.
 with versions as (
-    select * from {{ ref('int_agreements') }}
+    select * from {{ ref('int_agreement_versions') }}
 ),
 
-newest as (
-    select max(sequence) as sequence from {{ ref('int_publications') }}
-    where list = 'participating'
+periods as (
+    select
+        agreement_id,
+        count(*) as period_count,
+        sum(publication_count) as publication_count
+    from {{ ref('agreement_periods') }}
+    group by agreement_id
 ),
 
 agreements as (
@@ -22,7 +29,6 @@ agreements as (
         max(last_listed_date) as last_listed_date,
         min(first_sequence) as first_sequence,
         max(last_sequence) as last_sequence,
-        cast(sum(publication_count) as integer) as publication_count,
         string_agg(distinct cast(signed_date as varchar), ' | ' order by cast(signed_date as varchar))
             as signed_dates_listed,
         bool_or(was_redated) as is_redated,
@@ -43,7 +49,12 @@ successors as (
             and previous.support_model = successor.support_model
             and previous.agreement_id <> successor.agreement_id
             and previous.signed_date < successor.signed_date
-            and successor.first_sequence <= previous.last_sequence + 3
+            and previous.first_sequence < successor.first_sequence
+            and (
+                successor.first_sequence <= previous.last_sequence + {{ var('lineage_window_publications') }}
+                or successor.first_listed_date
+                <= previous.last_listed_date + to_days({{ var('successor_window_days') }})
+            )
     group by previous.agreement_id
 )
 
@@ -56,15 +67,18 @@ select
     agreements.first_listed_date,
     agreements.last_listed_date,
     case
-        when agreements.last_sequence = newest.sequence then 'active'
+        when agreements.last_sequence = {{ newest_sequence('participating') }} then 'active'
         when successors.superseded_by is not null then 'superseded'
         else 'removed'
     end as status,
-    case when agreements.last_sequence < newest.sequence then successors.superseded_by end as superseded_by,
-    agreements.publication_count,
+    case
+        when agreements.last_sequence < {{ newest_sequence('participating') }} then successors.superseded_by
+    end as superseded_by,
+    cast(periods.publication_count as integer) as publication_count,
+    cast(periods.period_count as integer) as period_count,
     agreements.signed_dates_listed,
     agreements.is_redated,
     agreements.agency_ids_listed
 from agreements
-cross join newest
+inner join periods on agreements.agreement_id = periods.agreement_id
 left join successors on agreements.agreement_id = successors.agreement_id

@@ -8,7 +8,7 @@ agreements as (
     select
         version_key,
         agreement_id
-    from {{ ref('int_agreements') }}
+    from {{ ref('int_agreement_versions') }}
 ),
 
 applications as (
@@ -48,4 +48,4 @@ left join applications
         listings.list = 'pending'
         and listings.agency_id = applications.agency_id
         and coalesce(listings.support_model, 'unknown') = applications.support_model
-        and listings.sequence between applications.first_sequence and applications.last_sequence
+        and listings.published_date between applications.first_listed_date and applications.last_listed_date

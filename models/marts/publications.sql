@@ -31,8 +31,11 @@ select
     cast(count(*) as integer) as snapshot_count,
     firsts.newest_signed_date,
     firsts.layout,
-    publications.content_hash
+    publications.content_hash,
+    lineage.is_in_lineage,
+    lineage.lineage_flags as flags
 from {{ ref('int_publications') }} as publications
+inner join {{ ref('int_lineage_publications') }} as lineage on publications.publication_id = lineage.publication_id
 inner join snapshots on publications.file_sha256 = snapshots.file_sha256
 inner join snapshots as firsts
     on publications.publication_id = firsts.publication_id and firsts.is_first_snapshot

@@ -22,6 +22,7 @@ from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
 from ice287g.rawload import LoadReport, load_raw
+from ice287g.references import load_references
 from ice287g.registry import Registry
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
@@ -64,16 +65,23 @@ def stale_fixes(database: Path) -> list[str]:
     return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
 
 
-def write_review_files(database: Path, folder: Path) -> Path:
-    """CSV of close agency spellings the rules did not merge, for maintainers to review."""
+REVIEW_FILES = {
+    "agency_review_pairs.csv": "select * from int_agency_review_pairs order by state_code, name_a, name_b",
+    "lineage_review.csv": "select * from review_lineage order by kind, claim, state_code, claim_id",
+}
+
+
+def write_review_files(database: Path, folder: Path) -> list[Path]:
+    """CSVs for maintainers: close agency spellings the rules left apart, and the evidence for every
+    removal, supersession and withdrawal (its last list and the best candidate successor)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "agency_review_pairs.csv"
+    written = []
     with duckdb.connect(str(database), read_only=True) as con:
-        con.execute(
-            f"copy (select * from int_agency_review_pairs order by state_code, name_a, name_b) "
-            f"to '{target.as_posix()}' (format csv, header true)"
-        )
-    return target
+        for name, query in REVIEW_FILES.items():
+            target = folder / name
+            con.execute(f"copy ({query}) to '{target.as_posix()}' (format csv, header true)")
+            written.append(target)
+    return written
 
 
 def build(
@@ -100,7 +108,9 @@ def build(
             report = load_raw(
                 con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", say
             )
+            references = load_references(con, settings)
         say(f"raw layer: {report.files_read} new file(s) read, {report.rows_total:,} data rows in all")
+        say("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
         say("dbt build")
         run_dbt(settings.root, work_db, settings.build_dir, ["build"])
         for warning in stale_fixes(work_db):
@@ -129,7 +139,8 @@ def build(
         folder, is_new = publish(staged, settings.dist, version)
         say(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
         os.replace(work_db, settings.database)
-        say(f"for review: {write_review_files(settings.database, settings.build_dir / 'review')}")
+        for review in write_review_files(settings.database, settings.build_dir / "review"):
+            say(f"for review: {review}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(report, settings.database, version, folder, is_new, descriptor)

@@ -70,6 +70,28 @@ def compare(old: Path | None, new: Path) -> list[Change]:
     was, now = participating(before["agencies"]), participating(after["agencies"])
     changes.append(Change("agencies joined", [f"{a} ({now[a]})" for a in sorted(set(now) - set(was))]))
     changes.append(Change("agencies left", [f"{a} ({was[a]})" for a in sorted(set(was) - set(now))]))
+    if old is not None:
+        changes.extend(changed_ids(old, new))
+    return changes
+
+
+def changed_ids(old: Path, new: Path) -> list[Change]:
+    """Ids of the old version that the new one no longer has, each with the id(s) now given to the
+    same published rows (a merge of two agencies, a corrected typo in an id): found through
+    ``listings``, whose ids name published rows and never change."""
+    columns = ["listing_id", "agency_id", "agreement_id", "application_id"]
+    rows = _read(old, "listings", columns).merge(
+        _read(new, "listings", columns), on="listing_id", suffixes=("_old", "_new")
+    )
+    changes = []
+    for entity, column in (("agency", "agency_id"), ("agreement", "agreement_id"), ("application", "application_id")):
+        kept = set(_read(new, f"{'agencies' if entity == 'agency' else entity + 's'}", [column])[column])
+        moved = rows[(rows[f"{column}_old"] != "") & (rows[f"{column}_old"] != rows[f"{column}_new"])]
+        moved = moved[~moved[f"{column}_old"].isin(kept)]
+        targets = moved.groupby(f"{column}_old")[f"{column}_new"].agg(lambda ids: " | ".join(sorted(set(ids) - {""})))
+        changes.append(
+            Change(f"{entity} ids changed", [f"{a} → {b or '(no longer listed)'}" for a, b in targets.items()])
+        )
     return changes
 
 

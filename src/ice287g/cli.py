@@ -14,7 +14,9 @@ from ice287g.errors import InputError
 from ice287g.settings import Settings
 
 app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
-sources_app = typer.Typer(help="The sources registry (sources/snapshots.csv).", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="The sources registries (sources/snapshots.csv, sources/references.csv).", no_args_is_help=True
+)
 app.add_typer(sources_app, name="sources")
 console = Console(stderr=True, soft_wrap=True)
 
@@ -125,6 +127,23 @@ def sources_seed(
         _fail(exc)
     registry.save()
     console.print(f"{added} new of {len(registry)} registered snapshots ({settings.registry})")
+
+
+@sources_app.command("seed-references")
+def sources_seed_references(
+    manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the reference mirror's).")] = None,
+) -> None:
+    """Add every row of the reference mirror's MANIFEST.csv to sources/references.csv (idempotent)."""
+    from ice287g.references import load_registry, seed_registry
+
+    settings = _settings()
+    manifest = manifest or (settings.reference_folder / "MANIFEST.csv")
+    try:
+        added = seed_registry(settings.reference_registry, manifest)
+        total = len(load_registry(settings.reference_registry))
+    except InputError as exc:
+        _fail(exc)
+    console.print(f"{added} new of {total} registered references ({settings.reference_registry})")
 
 
 @sources_app.command("summary")

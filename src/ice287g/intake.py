@@ -22,7 +22,7 @@ from ice287g.errors import InputError
 from ice287g.layouts import detect_workbook, load_layouts
 from ice287g.registry import Entry, Registry, make_entry, sha256_of
 from ice287g.settings import Settings
-from ice287g.store import Store
+from ice287g.store import Store, suffix_for
 from ice287g.workbook import read_workbook
 
 USER_AGENT = "ice287g (open data package of the 287(g) program)"
@@ -64,7 +64,7 @@ def add_files(settings: Settings, files: list[Path], **provenance: str) -> list[
             known = registry.entries[sha]
             outcomes.append(Outcome(path.name, "already registered", f"same bytes as {known.file_name}", known))
             continue
-        store.put_file(path, sha)
+        store.put_file(path, sha, suffix_for(path.name))
         fields = {"archive": "maintainer", "archive_path": path.name, "archived_at": _now(), **provenance}
         entry = make_entry(sha, path.name, path.stat().st_size, **fields)
         registry.add(entry)

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # The marts, in the order users meet them; each is one published resource.
-RESOURCES = ("snapshots", "publications", "agencies", "agreements", "applications", "listings", "counts")
+RESOURCES = (
+    "snapshots",
+    "publications",
+    "agencies",
+    "agreements",
+    "agreement_periods",
+    "applications",
+    "listings",
+    "counts",
+)
 
 FIELD_TYPES = {
     "varchar": "string",

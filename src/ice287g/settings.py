@@ -31,10 +31,21 @@ class Settings:
     build_dir: Path
     offline: bool
     dist_dir: Path | None = None
+    # Mirror folder of the reference tables (sources/references.csv); None means the default
+    # ``<root>/../shared/reference`` (see reference_folder), unlike ``mirror``, where None is no mirror.
+    reference_mirror: Path | None = None
 
     @property
     def dist(self) -> Path:
         return self.dist_dir or self.root / "dist"
+
+    @property
+    def reference_registry(self) -> Path:
+        return self.root / "sources" / "references.csv"
+
+    @property
+    def reference_folder(self) -> Path:
+        return self.reference_mirror or (self.root.parent / "shared" / "reference").resolve()
 
     @property
     def database(self) -> Path:
@@ -47,6 +58,7 @@ class Settings:
         store: Path | None = None,
         mirror: Path | None = None,
         build_dir: Path | None = None,
+        reference_mirror: Path | None = None,
     ) -> Settings:
         root = (root or project_root()).resolve()
         env = os.environ
@@ -68,4 +80,7 @@ class Settings:
             build_dir=pick(build_dir, "ICE287G_BUILD_DIR", root / "build"),
             offline=env.get("ICE287G_OFFLINE", "") not in ("", "0", "false"),
             dist_dir=pick(None, "ICE287G_DIST_DIR", root / "dist"),
+            reference_mirror=pick(
+                reference_mirror, "ICE287G_REFERENCE_MIRROR", (root.parent / "shared" / "reference").resolve()
+            ),
         )

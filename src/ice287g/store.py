@@ -8,31 +8,56 @@ that does not match is never used and never kept.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 import pooch
 
 from ice287g.errors import InputError
-from ice287g.registry import Entry, sha256_of
+from ice287g.registry import sha256_of
+
+DEFAULT_SUFFIX = ".xlsx"
+
+
+class Registered(Protocol):
+    """What resolving needs of a registered file (a snapshot Entry or a reference)."""
+
+    @property
+    def file_sha256(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def mirror_path(self) -> str: ...
+    @property
+    def short(self) -> str: ...
+
+
+def suffix_for(file_name: str) -> str:
+    """The store suffix for a file: its name's extension in lower case, else ``.xlsx``."""
+    suffix = Path(file_name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else DEFAULT_SUFFIX
 
 
 class Store:
-    """Files kept as ``<root>/sha256/<first two hex>/<sha256>.xlsx``."""
+    """Files kept as ``<root>/sha256/<first two hex>/<sha256><suffix>``, the suffix from the file name."""
 
     def __init__(self, root: Path):
         self.root = root
 
-    def path_for(self, sha256: str) -> Path:
-        return self.root / "sha256" / sha256[:2] / f"{sha256}.xlsx"
+    def path_for(self, sha256: str, suffix: str = DEFAULT_SUFFIX) -> Path:
+        return self.root / "sha256" / sha256[:2] / f"{sha256}{suffix}"
 
-    def has(self, sha256: str) -> bool:
-        return self.path_for(sha256).exists()
+    def has(self, sha256: str, suffix: str = DEFAULT_SUFFIX) -> bool:
+        return self.path_for(sha256, suffix).exists()
 
-    def put_file(self, source: Path, sha256: str) -> Path:
+    def put_file(self, source: Path, sha256: str, suffix: str = DEFAULT_SUFFIX) -> Path:
         """Copy ``source`` in atomically, after checking it hashes to ``sha256``."""
-        target = self.path_for(sha256)
+        target = self.path_for(sha256, suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
         os.close(fd)
@@ -48,10 +73,11 @@ class Store:
         return target
 
 
-def resolve(entry: Entry, store: Store, mirror: Path | None, offline: bool = False) -> Path:
+def resolve(entry: Registered, store: Store, mirror: Path | None, offline: bool = False) -> Path:
     """A verified local path holding ``entry``'s bytes, fetching them into the store if needed."""
     problems: list[str] = []
-    cached = store.path_for(entry.file_sha256)
+    suffix = suffix_for(entry.file_name)
+    cached = store.path_for(entry.file_sha256, suffix)
     if cached.exists():
         actual = sha256_of(cached)
         if actual == entry.file_sha256:
@@ -63,7 +89,7 @@ def resolve(entry: Entry, store: Store, mirror: Path | None, offline: bool = Fal
         candidate = mirror / entry.mirror_path
         if candidate.exists():
             try:
-                return store.put_file(candidate, entry.file_sha256)
+                return store.put_file(candidate, entry.file_sha256, suffix)
             except InputError as exc:
                 problems.append(f"mirror copy {candidate} {exc.problem}")
         else:
@@ -84,8 +110,8 @@ def resolve(entry: Entry, store: Store, mirror: Path | None, offline: bool = Fal
     raise InputError(entry.short, "cannot be found anywhere: " + "; ".join(problems))
 
 
-def _download(entry: Entry, store: Store) -> Path:
-    target = store.path_for(entry.file_sha256)
+def _download(entry: Registered, store: Store) -> Path:
+    target = store.path_for(entry.file_sha256, suffix_for(entry.file_name))
     target.parent.mkdir(parents=True, exist_ok=True)
     fetcher = pooch.create(
         path=target.parent,

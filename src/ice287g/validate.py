@@ -59,7 +59,7 @@ def cross_table_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFram
     count_totals["counted"] = count_totals.pop("count").fillna(0).astype("int64")
     count_totals["row_count"] = count_totals["row_count"].astype("int64")
 
-    participating = publications[publications["list"] == "participating"]
+    participating = publications[(publications["list"] == "participating") & publications["is_in_lineage"]]
     newest = participating.loc[participating["sequence"].idxmax(), "publication_id"] if len(participating) else None
     on_newest = set(listings.loc[listings["publication_id"] == newest, "agreement_id"].dropna())
     active = agreements[agreements["status"] == "active"][["agreement_id"]]

@@ -1,0 +1,28 @@
+-- One row per spelling ICE used for an agency (a state and a canonical name), with when and how
+-- often it was listed and the keys the merge rules compare (int_agency_spelling_pairs).
+with listings as (
+    select
+        state_code,
+        canonical_name,
+        published_date
+    from {{ ref('int_listings') }}
+    where state_code is not null and canonical_name is not null
+),
+
+spellings as (
+    select
+        state_code,
+        canonical_name,
+        min(published_date) as first_listed_date,
+        max(published_date) as last_listed_date,
+        count(*) as listing_count
+    from listings
+    group by state_code, canonical_name
+)
+
+select
+    spellings.*,
+    {{ agency_match_key('spellings.canonical_name', 'lower(states.state_name)', 'spellings.state_code') }} as match_key,
+    {{ agency_kind('spellings.canonical_name') }} as agency_kind
+from spellings
+left join {{ ref('states') }} as states on spellings.state_code = states.state_code
