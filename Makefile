@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test lint bench clean
+.PHONY: build test lint bench clean release
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,13 +15,25 @@ $(STAMP): requirements.lock pyproject.toml
 build: $(STAMP)
 	$(BIN)/ice287g build
 
+# The ice287g-data wheel (pandas only) of the newest version in dist/, into dist/wheels/.
+.PHONY: wheel
+wheel: $(STAMP)
+	$(BIN)/python -m ice287g.wheel
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
+	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/sqlfluff lint models macros tests/dbt
+
+# Acquire new lists, build, and commit and tag a release when the data changed (never pushes).
+release: $(STAMP)
+	$(BIN)/ice287g release
 
 bench: $(STAMP)
 	$(BIN)/python -m ice287g.bench

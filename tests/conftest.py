@@ -29,6 +29,43 @@ PARTICIPATING_HEADER = [
 ]
 PENDING_HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
 
+_PUBLISHED = [
+    "state_published",
+    "agency_name_published",
+    "agency_type_published",
+    "county_published",
+    "support_type_published",
+    "signed_published",
+    "moa_published",
+    "moa_link_published",
+    "addendum_link_published",
+]
+# Rows of every publication rebuilt from the listings spans, against the rows the raw layer read
+# for the publication's first capture: (rows only rebuilt, rows only read); both 0 when exact.
+SPAN_MISMATCHES = f"""
+with publication as (select publication_id, list, sequence from publications),
+spans as (
+    select l.*, f.sequence as first_sequence, coalesce(t.sequence, 1000000) as last_sequence
+    from listings l
+    join publication f on f.publication_id = l.first_publication_id
+    left join publication t on t.publication_id = l.last_publication_id
+),
+rebuilt as (
+    select p.publication_id, {", ".join("s." + c for c in _PUBLISHED)}
+    from publication p join spans s on s.list = p.list and p.sequence between s.first_sequence and s.last_sequence
+),
+read as (
+    select p.publication_id, {", ".join("r." + c for c in _PUBLISHED)}
+    from int_publications p
+    join stg_raw__rows r on r.file_sha256 = p.file_sha256
+    join stg_raw__sheets s on s.file_sha256 = r.file_sha256 and s.sheet_index = r.sheet_index and s.is_list_sheet
+    where p.is_first_snapshot
+)
+select
+    (select count(*) from (select * from rebuilt except all select * from read)),
+    (select count(*) from (select * from read except all select * from rebuilt))
+"""
+
 
 def write_workbook(
     path: Path,
@@ -124,8 +161,8 @@ def make_workbook(tmp_path) -> Callable[..., Path]:
 
 
 def private_settings(folder: Path) -> Settings:
-    """Settings that use the repository's models but a registry, store, mirror, build and dist of
-    their own under ``folder`` (the mirror folder is created, empty)."""
+    """Settings that use the repository's models but a registry, store, mirror, build, dist and
+    committed-release folder of their own under ``folder`` (the mirror folder is created, empty)."""
     mirror = folder / "mirror"
     mirror.mkdir(parents=True, exist_ok=True)
     return Settings(
@@ -136,6 +173,7 @@ def private_settings(folder: Path) -> Settings:
         build_dir=folder / "build",
         offline=True,
         dist_dir=folder / "dist",
+        release_dir=folder / "release",
     )
 
 

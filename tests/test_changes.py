@@ -1,10 +1,14 @@
 """The changelog's list of changed ids, on two tiny version folders the test writes."""
 
+import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ice287g.changes import changed_ids
+from ice287g.errors import InputError
+from ice287g.releases import locate
 
 
 def write_version(folder: Path, listings: list[tuple], agencies: list[str], agreements: list[str]) -> Path:
@@ -48,3 +52,27 @@ def test_every_id_that_disappeared_is_listed_with_its_successor(tmp_path):
         "agreement ids changed": ["fl-phantom-wso → (no longer listed)"],
         "application ids changed": [],
     }
+
+
+def test_a_released_version_is_found_in_git_by_its_index_line(tmp_path):
+    repo = tmp_path / "repo"
+    write_version(repo, [("p1#2", "fl-x", "fl-x-tfm", "")], ["fl-x"], ["fl-x-tfm"])
+    (repo / "datapackage.json").write_text('{"version": "2030.1.2"}\n')
+    (repo / "releases.csv").write_text("version,zip_sha256\n2030.1.2,abc\n")
+
+    def git(*args):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "--quiet")
+    git("add", "-A")
+    git("commit", "--quiet", "-m", "release 2030.1.2")
+    (repo / "data" / "agencies.csv").write_text("agency_id\nfl-y\n")  # the working tree moved on
+    folder = locate("2030.1.2", repo, tmp_path / "dist", tmp_path / "work")
+    assert (folder / "data" / "agencies.csv").read_text().split() == ["agency_id", "fl-x"]
+    with pytest.raises(InputError, match="no such release"):
+        locate("2031.1.1", repo, tmp_path / "dist", tmp_path / "work")

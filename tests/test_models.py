@@ -227,7 +227,7 @@ def test_a_row_missing_from_one_list_is_not_a_removal(marts):
 def test_a_row_under_the_wrong_state_for_a_few_lists_is_moved_back(marts):
     assert marts("select state_code from agencies where agency_name like 'Zeta%'") == [("TX",)]
     assert len(agreement(marts, "Zeta%")) == 1
-    moved = marts("select count(*) from listings where row_flags like '%state_reassigned%'")
+    moved = marts("select count(*) from int_publication_listings where row_flags like '%state_reassigned%'")
     assert moved == [(2,)]
 
 
@@ -362,7 +362,7 @@ def test_gaps_are_explicit_periods(marts):
     assert marts("select period_count from agreements where agency_id = 'ga-delta-police-department'") == [(2,)]
     # every listed (agreement, publication) falls in exactly one period
     uncovered = marts(
-        """select count(*) from listings l join publications p using (publication_id)
+        """select count(*) from int_publication_listings l join publications p using (publication_id)
         where l.agreement_id is not null and p.is_in_lineage and not exists (
             select 1 from agreement_periods q where q.agreement_id = l.agreement_id
             and l.published_date between q.first_listed_date and q.last_listed_date)"""
@@ -394,3 +394,10 @@ def test_applications_signed_under_another_spelling_or_model_or_already_held(mar
 def test_a_header_only_list_is_kept_out_of_lineage_and_flagged(marts):
     rows = marts("select sequence, is_in_lineage, flags from publications where list = 'pending' order by sequence")
     assert rows == [(1, True, None), (2, True, None), (3, False, "header_only"), (4, True, None)]
+
+
+def test_every_publication_is_rebuilt_exactly_from_the_spans(marts):
+    from conftest import SPAN_MISMATCHES
+
+    assert marts(SPAN_MISMATCHES) == [(0, 0)]
+    assert marts("select count(*) > 0 from listings where occurrence = 2") == [(True,)]  # Eta, twice in P5

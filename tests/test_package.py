@@ -1,7 +1,9 @@
 """The package: validation gate, Frictionless descriptor, versions, immutability, changelog, load."""
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -92,9 +94,11 @@ def test_a_failed_package_step_leaves_no_partial_version(small_archive, monkeypa
 
 
 def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make_workbook):
+    from ice287g.build import write_committed_release
     from ice287g.intake import add_files
 
     first = build(small_archive, **QUIET)
+    write_committed_release(small_archive, first)  # what `ice287g build` does: the changelog's base
     old_files = files_of(first.package)
     old_agreements = load("agreements", source=first.package)
 
@@ -230,10 +234,32 @@ def test_the_committed_descriptor_matches_the_models(tmp_path):
     assert actual == expected, "datapackage.json drifted from the dbt models: run `make build` and commit it"
 
 
-def test_a_build_outside_the_checkout_leaves_the_committed_descriptor_alone(small_archive):
-    from ice287g.build import write_root_descriptor
+def test_the_build_becomes_the_committed_release_and_a_released_version_never_changes(small_archive):
+    from frictionless import validate as frictionless_validate
 
-    before = (REPO / "datapackage.json").read_bytes()
-    result = build(small_archive, **QUIET)  # dist is a temporary folder, outside the checkout
-    assert write_root_descriptor(small_archive, result) is False
-    assert (REPO / "datapackage.json").read_bytes() == before
+    from ice287g.build import write_committed_release
+
+    release = small_archive.release
+    result = build(small_archive, **QUIET)
+    changed = write_committed_release(small_archive, result)
+    assert "datapackage.json" in changed and "releases.csv" in changed and "CHANGELOG.md" in changed
+    descriptor = json.loads((release / "datapackage.json").read_text())
+    assert {r["path"] for r in descriptor["resources"]} == {f"data/{name}.csv" for name in RESOURCES}
+    assert frictionless_validate(str(release / "datapackage.json")).valid
+    for resource in descriptor["resources"]:
+        path = release / resource["path"]
+        assert resource["hash"] == f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    (line,) = list(csv.DictReader(io.StringIO((release / "releases.csv").read_text())))
+    assert line["version"] == FIRST and line["newest_participating_date"] == "2026-03-01"
+    zip_sha = (small_archive.dist / f"ice287g-{FIRST}.zip.sha256").read_text().split()[0]
+    assert line["zip_sha256"] == zip_sha and line["agreements_rows"] == "3"
+    assert (release / "CHANGELOG.md").read_text().count(f"## ice287g {FIRST}") == 1
+
+    # the same registry again: nothing to write
+    assert write_committed_release(small_archive, build(small_archive, **QUIET)) == []
+    # a released version rebuilt with other bytes is refused, even when its dist folder is gone
+    shutil.rmtree(small_archive.dist)
+    index = (release / "releases.csv").read_text()
+    (release / "releases.csv").write_text(index.replace(line["agreements_sha256"], "0" * 64))
+    with pytest.raises(InputError, match="released"):
+        build(small_archive, **QUIET)

@@ -25,6 +25,7 @@ with publications as (
         publications.publication_id,
         publications.list,
         lineage.lineage_sequence as sequence,
+        publications.sequence as publication_sequence,
         publications.published_date,
         lineage.corrupted_row_number
     from {{ ref('int_publications') }} as publications
@@ -37,6 +38,7 @@ base as (
     select
         publications.publication_id,
         publications.sequence,
+        publications.publication_sequence,
         publications.published_date,
         listing_rows.* exclude (row_flags),
         case

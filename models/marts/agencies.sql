@@ -5,7 +5,9 @@ with listings as (
 ),
 
 newest as (
-    select {{ newest_sequence('participating') }} as sequence
+    select
+        {{ newest_sequence('participating') }} as participating,
+        {{ newest_sequence('pending') }} as pending
 ),
 
 agencies as (
@@ -19,7 +21,8 @@ agencies as (
         filter (where county_name is not null) as county_name,
         min(published_date) as first_listed_date,
         max(published_date) as last_listed_date,
-        bool_or(list = 'participating' and sequence = (select newest.sequence from newest)) as is_participating,
+        bool_or(list = 'participating' and sequence = (select newest.participating from newest)) as is_participating,
+        bool_or(list = 'pending' and sequence = (select newest.pending from newest)) as is_pending,
         cast(count(distinct agency_name) as integer) as name_variant_count,
         string_agg(distinct agency_name, ' | ' order by agency_name) as names_listed
     from listings
@@ -27,7 +30,10 @@ agencies as (
 )
 
 select
-    agencies.*,
+    agencies.* exclude (last_listed_date, is_pending),
+    -- empty while on a newest list: a line changes when the agency does, not each time a list comes out
+    case when not (agencies.is_participating or agencies.is_pending) then agencies.last_listed_date end
+        as last_listed_date,
     cast((
         select count(*) from {{ ref('agreements') }} as a
         where a.agency_id = agencies.agency_id

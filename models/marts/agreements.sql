@@ -12,9 +12,8 @@ with versions as (
 periods as (
     select
         agreement_id,
-        count(*) as period_count,
-        sum(publication_count) as publication_count
-    from {{ ref('agreement_periods') }}
+        count(*) as period_count
+    from {{ ref('int_agreement_periods') }}
     group by agreement_id
 ),
 
@@ -65,7 +64,10 @@ select
     agreements.signed_date,
     agreements.moa_url,
     agreements.first_listed_date,
-    agreements.last_listed_date,
+    -- empty while active: a line changes when the agreement does, not each time a list comes out
+    case
+        when agreements.last_sequence < {{ newest_sequence('participating') }} then agreements.last_listed_date
+    end as last_listed_date,
     case
         when agreements.last_sequence = {{ newest_sequence('participating') }} then 'active'
         when successors.superseded_by is not null then 'superseded'
@@ -74,7 +76,6 @@ select
     case
         when agreements.last_sequence < {{ newest_sequence('participating') }} then successors.superseded_by
     end as superseded_by,
-    cast(periods.publication_count as integer) as publication_count,
     cast(periods.period_count as integer) as period_count,
     agreements.signed_dates_listed,
     agreements.is_redated,

@@ -15,6 +15,15 @@ newest as (
     select {{ newest_sequence('pending') }} as sequence
 ),
 
+listed_agreements as (
+    select
+        agreement_id,
+        min(first_listed_date) as first_listed_date,
+        max(last_listed_date) as last_listed_date
+    from {{ ref('int_agreement_versions') }}
+    group by agreement_id
+),
+
 listed_under as (
     -- every agency an agreement was listed under, so re-attributed agreements still match
     select distinct
@@ -39,7 +48,7 @@ matches as (
         bool_or(applications.support_model in (listed_under.support_model, 'unknown')) as is_same_model
     from applications
     inner join listed_under on applications.agency_id = listed_under.agency_id
-    inner join {{ ref('agreements') }} as agreements
+    inner join listed_agreements as agreements
         on listed_under.agreement_id = agreements.agreement_id
     where
         agreements.first_listed_date between applications.first_listed_date
@@ -56,7 +65,7 @@ held as (
         on
             applications.agency_id = listed_under.agency_id
             and (applications.support_model = listed_under.support_model or applications.support_model = 'unknown')
-    inner join {{ ref('agreements') }} as agreements
+    inner join listed_agreements as agreements
         on listed_under.agreement_id = agreements.agreement_id
     where
         agreements.first_listed_date < applications.first_listed_date
@@ -69,7 +78,8 @@ select
     applications.agency_id,
     applications.support_model,
     applications.first_listed_date,
-    applications.last_listed_date,
+    -- empty while pending: a line changes when the application does, not each time a list comes out
+    case when applications.last_sequence < newest.sequence then applications.last_listed_date end as last_listed_date,
     case
         when applications.last_sequence = newest.sequence then 'pending'
         when matches.is_same_model then 'signed'
@@ -78,14 +88,14 @@ select
         else 'withdrawn'
     end as outcome,
     case
-        when applications.last_sequence < newest.sequence
-            then
-                case
-                    when matches.is_same_model then matches.agreement_id else
-                        coalesce(held.agreement_id, matches.agreement_id)
-                end
+        when applications.last_sequence = newest.sequence then null
+        when matches.is_same_model then matches.agreement_id
+        else coalesce(held.agreement_id, matches.agreement_id)
     end as agreement_id,
-    cast(applications.last_sequence - applications.first_sequence + 1 as integer) as publication_span
+    case
+        when applications.last_sequence < newest.sequence
+            then cast(applications.last_sequence - applications.first_sequence + 1 as integer)
+    end as publication_span
 from applications
 cross join newest
 left join matches on applications.application_id = matches.application_id

@@ -6,7 +6,7 @@ select
     coalesce(listings.state_code, 'unknown') as state_code,
     coalesce(listings.support_model, 'unknown') as support_model,
     cast(count(*) as integer) as count
-from {{ ref('listings') }} as listings
+from {{ ref('int_publication_listings') }} as listings
 inner join {{ ref('publications') }} as publications
     on listings.publication_id = publications.publication_id
 group by all

@@ -14,7 +14,7 @@ listed as (
         publication_id,
         count(distinct coalesce(agreement_id, application_id)) as agreement_count,
         count(distinct state_code) as state_count
-    from {{ ref('listings') }}
+    from {{ ref('int_publication_listings') }}
     group by publication_id
 )
 

@@ -84,7 +84,8 @@ candidates as (
             claims.state_code = candidate.state_code
             and claims.claim_id <> candidate.agreement_id
             and (claims.support_model = candidate.support_model or claims.kind = 'application')
-            and claims.last_listed_date <= candidate.last_listed_date
+            -- an empty last_listed_date: still listed
+            and claims.last_listed_date <= coalesce(candidate.last_listed_date, date '9999-12-31')
             and candidate.first_listed_date <= claims.last_listed_date + interval 90 day
 )
 

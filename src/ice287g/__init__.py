@@ -13,11 +13,11 @@ ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 METHOD_RELEASE = 1
 
 
-def load(resource: str, version: str | None = None, source: str | None = None, sha256: str | None = None):
+def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None):
     """A published table as a pandas DataFrame; see ice287g.loader.load."""
     from ice287g.loader import load as _load
 
-    return _load(resource, version=version, source=source, sha256=sha256)
+    return _load(table, version=version, source=source, sha256=sha256, as_of=as_of)
 
 
 __all__ = ["ICE_PAGE", "METHOD_RELEASE", "PACKAGE_NAME", "load"]

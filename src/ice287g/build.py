@@ -7,7 +7,6 @@ step leaves ``build/ice287g.duckdb`` and every published version in ``dist/`` as
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from ice287g.package import assemble, publish, version_for
 from ice287g.rawload import LoadReport, load_raw
 from ice287g.references import load_references
 from ice287g.registry import Registry
+from ice287g.releases import changelog_entry, check_index, index_entry, write_release
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve
@@ -134,8 +134,15 @@ def build(
         staged.mkdir(parents=True)
         with duckdb.connect(str(work_db), read_only=True) as con:
             descriptor = assemble(
-                con, schemas, staged, version, settings.build_dir / "validation" / "validation.json", settings.dist
+                con,
+                schemas,
+                staged,
+                version,
+                settings.build_dir / "validation" / "validation.json",
+                lambda folder: changelog_entry(settings.release, folder, version),
             )
+        # a released version never changes: refuse before anything is published
+        check_index(settings.release, index_entry(staged, zip_sha256=""))
         folder, is_new = publish(staged, settings.dist, version)
         say(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
         os.replace(work_db, settings.database)
@@ -146,21 +153,9 @@ def build(
     return BuildResult(report, settings.database, version, folder, is_new, descriptor)
 
 
-def write_root_descriptor(settings: Settings, result: BuildResult) -> bool:
-    """Update the committed top-level datapackage.json to describe this build; True if it changed.
-
-    Only a package built inside the checkout is described there: a build into another dist
-    folder (ICE287G_DIST_DIR) would otherwise write machine-specific paths into a committed file.
-    """
-    if not result.package.is_relative_to(settings.root):
-        return False
-    prefix = result.package.relative_to(settings.root).as_posix()
-    descriptor = json.loads(json.dumps(result.descriptor))
-    for resource in descriptor["resources"]:
-        resource["path"] = f"{prefix}/{resource['path']}"
-    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-    target = settings.root / "datapackage.json"
-    if target.exists() and target.read_text() == text:
-        return False
-    target.write_text(text)
-    return True
+def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
+    """Make the built version the committed release (data/, datapackage.json, releases.csv,
+    CHANGELOG.md in settings.release); returns the paths that changed."""
+    zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
+    zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
+    return write_release(settings.release, result.package, zip_sha256)

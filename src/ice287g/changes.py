@@ -24,12 +24,19 @@ class Change:
     items: list[str]
 
 
+def _by_id(frame: pd.DataFrame, column: str) -> dict[str, str]:
+    """``column`` of a table keyed by the table's first column (its id)."""
+    return dict(zip(frame.iloc[:, 0], frame[column], strict=True))
+
+
 def compare(old: Path | None, new: Path) -> list[Change]:
     """The changes from version folder ``old`` (None: an empty package) to ``new``."""
     empty = {
+        "snapshots": pd.DataFrame(columns=["file_sha256", "file_name"]),
         "publications": pd.DataFrame(columns=["publication_id", "list", "published_date"]),
-        "agreements": pd.DataFrame(columns=["agreement_id", "status"]),
+        "agreements": pd.DataFrame(columns=["agreement_id", "status", "signed_dates_listed"]),
         "agencies": pd.DataFrame(columns=["agency_id", "agency_name", "is_participating"]),
+        "applications": pd.DataFrame(columns=["application_id", "outcome"]),
     }
 
     def frames(folder: Path | None) -> dict[str, pd.DataFrame]:
@@ -40,6 +47,8 @@ def compare(old: Path | None, new: Path) -> list[Change]:
     before, after = frames(old), frames(new)
     changes = []
 
+    new_files = after["snapshots"][~after["snapshots"]["file_sha256"].isin(before["snapshots"]["file_sha256"])]
+    changes.append(Change("snapshots added", [f"{r.file_name} ({r.file_sha256[:12]})" for r in new_files.itertuples()]))
     added = after["publications"][
         ~after["publications"]["publication_id"].isin(before["publications"]["publication_id"])
     ]
@@ -52,8 +61,7 @@ def compare(old: Path | None, new: Path) -> list[Change]:
             )
         )
 
-    old_status = dict(zip(before["agreements"]["agreement_id"], before["agreements"]["status"], strict=True))
-    new_status = dict(zip(after["agreements"]["agreement_id"], after["agreements"]["status"], strict=True))
+    old_status, new_status = _by_id(before["agreements"], "status"), _by_id(after["agreements"], "status")
     changes.append(Change("agreements newly listed", sorted(set(new_status) - set(old_status))))
     for status in ("removed", "superseded"):
         changes.append(
@@ -62,6 +70,21 @@ def compare(old: Path | None, new: Path) -> list[Change]:
                 sorted(a for a, s in new_status.items() if s == status and old_status.get(a) != status),
             )
         )
+    old_dates = dict(
+        zip(before["agreements"]["agreement_id"], before["agreements"]["signed_dates_listed"], strict=True)
+    )
+    changes.append(
+        Change(
+            "agreements re-dated",
+            [
+                f"{a} ({old_dates[a]} → {d})"
+                for a, d in zip(
+                    after["agreements"]["agreement_id"], after["agreements"]["signed_dates_listed"], strict=True
+                )
+                if a in old_dates and old_dates[a] != d
+            ],
+        )
+    )
 
     def participating(frame: pd.DataFrame) -> dict[str, str]:
         on = frame[frame["is_participating"] == "true"]
@@ -70,6 +93,20 @@ def compare(old: Path | None, new: Path) -> list[Change]:
     was, now = participating(before["agencies"]), participating(after["agencies"])
     changes.append(Change("agencies joined", [f"{a} ({now[a]})" for a in sorted(set(now) - set(was))]))
     changes.append(Change("agencies left", [f"{a} ({was[a]})" for a in sorted(set(was) - set(now))]))
+    old_outcome = dict(zip(before["applications"]["application_id"], before["applications"]["outcome"], strict=True))
+    for outcome in ("signed", "withdrawn"):
+        changes.append(
+            Change(
+                f"applications {outcome}",
+                sorted(
+                    a
+                    for a, o in zip(
+                        after["applications"]["application_id"], after["applications"]["outcome"], strict=True
+                    )
+                    if o == outcome and old_outcome.get(a) != outcome
+                ),
+            )
+        )
     if old is not None:
         changes.extend(changed_ids(old, new))
     return changes

@@ -37,15 +37,17 @@ def _fail(exc: InputError) -> None:
 def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
     from ice287g.build import build as run_build
-    from ice287g.build import write_root_descriptor
+    from ice287g.build import write_committed_release
 
     settings = _settings(mirror, store)
     try:
         result = run_build(settings, say=lambda m: console.print(m, highlight=False))
+        changed = write_committed_release(settings, result)
     except InputError as exc:
         _fail(exc)
-    if write_root_descriptor(settings, result):
-        console.print("datapackage.json updated: commit it with the change that caused it")
+    if changed:
+        console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
+        console.print("commit data/, datapackage.json, releases.csv and CHANGELOG.md with the change that caused it")
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
 
 
@@ -97,18 +99,55 @@ def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.
 
 
 @app.command()
-def diff(
-    old: Annotated[str, typer.Argument(help="The earlier version (a folder name in dist/).")],
-    new: Annotated[str, typer.Argument(help="The later version.")],
+def release(
+    mirror: MirrorOption = None,
+    store: StoreOption = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Acquire nothing, download nothing [env ICE287G_OFFLINE].")
+    ] = False,
 ) -> None:
-    """Print what changed between two built versions (the changelog comparison)."""
-    from ice287g.changes import compare, render
+    """Acquire new lists, build, and commit and tag a release if anything changed (never pushes)."""
+    import os
 
-    dist = _settings().dist
-    for version in (old, new):
-        if not (dist / version / "datapackage.json").exists():
-            _fail(InputError(str(dist / version), "no such version has been built"))
-    print(render(compare(dist / old, dist / new), f"{PACKAGE_NAME} {old} → {new}", old), end="")
+    from ice287g.release import release as run_release
+
+    if offline:
+        os.environ["ICE287G_OFFLINE"] = "1"
+    settings = _settings(mirror, store)
+    try:
+        result = run_release(
+            settings.root,
+            build_step=lambda: build(mirror, store),
+            acquire_step=None if settings.offline else acquire,
+            notes_dir=settings.dist,
+            say=lambda m: console.print(m, highlight=False),
+        )
+    except InputError as exc:
+        _fail(exc)
+    if result.released:
+        console.print(f"[green]released[/] {PACKAGE_NAME} {result.version}: {result.tag} on {result.commit[:12]}")
+        console.print(f"release notes: {result.notes}; push the commit and the tag to publish")
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The earlier release: a version, a folder or a zip.")],
+    new: Annotated[str, typer.Argument(help="The later release.")],
+) -> None:
+    """Print what changed between two releases (the changelog comparison). A version is found in
+    dist/, else in git: its tag v<version>, or the commit that added it to releases.csv."""
+    import tempfile
+
+    from ice287g.changes import compare, render
+    from ice287g.releases import locate
+
+    settings = _settings()
+    with tempfile.TemporaryDirectory() as work:
+        try:
+            folders = [locate(v, settings.root, settings.dist, Path(work)) for v in (old, new)]
+        except InputError as exc:
+            _fail(exc)
+        print(render(compare(*folders), f"{PACKAGE_NAME} {old} → {new}", old), end="")
 
 
 @sources_app.command("seed")

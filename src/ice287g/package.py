@@ -14,12 +14,12 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from ice287g import ICE_PAGE, METHOD_RELEASE, PACKAGE_NAME
-from ice287g.changes import compare, render
 from ice287g.errors import InputError
 from ice287g.registry import sha256_of
 from ice287g.schema import ResourceSchema
@@ -189,29 +189,22 @@ def frictionless_check(descriptor_path: Path) -> None:
         raise InputError(str(descriptor_path), f"frictionless validation failed: {detail}")
 
 
-def previous_version(dist_dir: Path, version: str) -> str | None:
-    older = [v for v in list_versions(dist_dir) if version_key(v) < version_key(version)]
-    return older[-1] if older else None
-
-
 def assemble(
     con: duckdb.DuckDBPyConnection,
     schemas: list[ResourceSchema],
     folder: Path,
     version: str,
     validation_summary: Path,
-    dist_dir: Path,
+    changelog: Callable[[Path], str],
 ) -> dict:
-    """Write the whole package into ``folder`` (a fresh temporary folder) and return its descriptor."""
+    """Write the whole package into ``folder`` (a fresh temporary folder) and return its descriptor;
+    ``changelog(folder)`` gives the version's changelog section once the tables are written."""
     export_tables(con, schemas, folder / "data")
     (created,) = con.execute("select strftime(max(archived_at), '%Y-%m-%dT%H:%M:%SZ') from snapshots").fetchall()[0]
     package = descriptor(version, created, schemas, folder, sources_for(con))
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     shutil.copyfile(validation_summary, folder / "validation.json")
-
-    since = previous_version(dist_dir, version)
-    entry = render(compare(dist_dir / since if since else None, folder), f"{PACKAGE_NAME} {version}", since)
-    (folder / "CHANGELOG.md").write_text(f"# Changelog\n\n{entry}")
+    (folder / "CHANGELOG.md").write_text(f"# Changelog\n\n{changelog(folder)}")
     write_checksums(folder)
     frictionless_check(folder / "datapackage.json")
     return package

@@ -1,4 +1,4 @@
-"""Where things live: project root, registry, store, mirror, build and dist folders; env overrides.
+"""Where things live: project root, registry, store, mirror, build, dist and release folders; env overrides.
 
 Every location has a sensible default for a clone beside ``../shared`` and an environment
 variable (the CLI options set the same values), so tests and maintainers can point elsewhere.
@@ -34,10 +34,17 @@ class Settings:
     # Mirror folder of the reference tables (sources/references.csv); None means the default
     # ``<root>/../shared/reference`` (see reference_folder), unlike ``mirror``, where None is no mirror.
     reference_mirror: Path | None = None
+    # Where the committed release lives (data/, datapackage.json, releases.csv, CHANGELOG.md):
+    # the checkout root unless set (tests set it to a folder of their own).
+    release_dir: Path | None = None
 
     @property
     def dist(self) -> Path:
         return self.dist_dir or self.root / "dist"
+
+    @property
+    def release(self) -> Path:
+        return self.release_dir or self.root
 
     @property
     def reference_registry(self) -> Path:

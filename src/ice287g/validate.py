@@ -59,9 +59,9 @@ def cross_table_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFram
     count_totals["counted"] = count_totals.pop("count").fillna(0).astype("int64")
     count_totals["row_count"] = count_totals["row_count"].astype("int64")
 
-    participating = publications[(publications["list"] == "participating") & publications["is_in_lineage"]]
-    newest = participating.loc[participating["sequence"].idxmax(), "publication_id"] if len(participating) else None
-    on_newest = set(listings.loc[listings["publication_id"] == newest, "agreement_id"].dropna())
+    # listings are spans: the rows still on the newest list are the open spans
+    still_listed = (listings["list"] == "participating") & listings["last_publication_id"].isna()
+    on_newest = set(listings.loc[still_listed, "agreement_id"].dropna())
     active = agreements[agreements["status"] == "active"][["agreement_id"]]
     active_on_newest = active.assign(on_newest_list=active["agreement_id"].isin(on_newest))
     return {

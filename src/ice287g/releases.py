@@ -1,0 +1,221 @@
+"""The committed release: ``data/``, ``datapackage.json``, ``releases.csv`` and ``CHANGELOG.md``.
+
+The newest release lives in the repository itself (the release folder, by default the checkout
+root), so that a clone needs no build to use the data. ``releases.csv`` has one line per release
+(its version, the newest participating and pending publication dates, the zip's sha256 and
+each table's rows and sha256); a version in it can never be rebuilt with other bytes.
+``CHANGELOG.md`` has one section per release, newest first, each comparing the release with the
+one committed before it, so it is right on any clone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import os
+import re
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ice287g import PACKAGE_NAME
+from ice287g.changes import compare, render
+from ice287g.errors import InputError
+from ice287g.registry import sha256_of
+
+INDEX = "releases.csv"
+CHANGELOG = "CHANGELOG.md"
+CHANGELOG_HEAD = "# Changelog\n\nOne section per release of the ice287g data package, newest first.\n\n"
+SECTION = re.compile(r"^## ", re.M)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a release is for everyone
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def committed_version(release: Path) -> str | None:
+    """The version of the release in ``release``, or None when there is none."""
+    descriptor = release / "datapackage.json"
+    if not descriptor.exists() or not (release / "data").is_dir():
+        return None
+    return json.loads(descriptor.read_text(encoding="utf-8")).get("version")
+
+
+def index_rows(release: Path) -> list[dict[str, str]]:
+    path = release / INDEX
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def index_entry(folder: Path, zip_sha256: str) -> dict[str, str]:
+    """The index line of the version package in ``folder`` (a dist/<version> folder)."""
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    entry = {"version": package["version"]}
+    publications = _read_csv(folder / "data" / "publications.csv")
+    for list_name in ("participating", "pending"):
+        dates = [row["published_date"] for row in publications if row["list"] == list_name]
+        entry[f"newest_{list_name}_date"] = max(dates) if dates else ""
+    entry["zip_sha256"] = zip_sha256
+    for resource in package["resources"]:
+        path = folder / resource["path"]
+        entry[f"{resource['name']}_rows"] = str(len(_read_csv(path)))
+        entry[f"{resource['name']}_sha256"] = resource["hash"].removeprefix("sha256:")
+    return entry
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def check_index(release: Path, entry: dict[str, str]) -> bool:
+    """True when the index already holds ``entry``'s version with the same bytes; False when it
+    does not hold the version; an error when it holds it with other bytes."""
+    for row in index_rows(release):
+        if row["version"] != entry["version"]:
+            continue
+        # an empty value (the zip's, before the zip is written) is not compared
+        differ = sorted(
+            k for k in set(row) | set(entry) if k.endswith("sha256") and entry.get(k) and row.get(k) != entry.get(k)
+        )
+        if differ:
+            raise InputError(
+                str(release / INDEX),
+                f"version {entry['version']} is released and this build differs in {differ[:4]}: a released "
+                "version never changes. If the method changed, bump METHOD_RELEASE in src/ice287g/__init__.py.",
+            )
+        return True
+    return False
+
+
+def changelog_entry(release: Path, staged: Path, version: str) -> str:
+    """This version's changelog section: the one already in CHANGELOG.md when the version is
+    released (a rebuild writes the same bytes), else the comparison with the committed release."""
+    existing = _sections(release).get(version)
+    if existing is not None:
+        return existing
+    since = committed_version(release)
+    return render(compare(release if since else None, staged), f"{PACKAGE_NAME} {version}", since)
+
+
+def _sections(release: Path) -> dict[str, str]:
+    path = release / CHANGELOG
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    starts = [m.start() for m in SECTION.finditer(text)] + [len(text)]
+    sections = {}
+    for start, end in itertools.pairwise(starts):
+        body = text[start:end].rstrip("\n") + "\n"
+        title = body.splitlines()[0].removeprefix("## ").strip()
+        sections[title.removeprefix(f"{PACKAGE_NAME} ")] = body
+    return sections
+
+
+def write_release(release: Path, folder: Path, zip_sha256: str) -> list[str]:
+    """Make the version package in ``folder`` the committed release in ``release``: its CSVs in
+    ``data/``, its descriptor, its index line and its changelog section. Every file is replaced
+    atomically; returns the paths that changed."""
+    entry = index_entry(folder, zip_sha256)
+    version = entry["version"]
+    changed = []
+
+    data = release / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name for p in (folder / "data").glob("*.csv")}
+    for name in sorted(wanted):
+        source, target = folder / "data" / name, data / name
+        if not target.exists() or sha256_of(target) != sha256_of(source):
+            write_atomically(target, source.read_bytes())
+            changed.append(f"data/{name}")
+    for stale in sorted(p for p in data.glob("*.csv") if p.name not in wanted):
+        stale.unlink()
+        changed.append(f"data/{stale.name}")
+
+    for name in ("datapackage.json",):
+        text = (folder / name).read_bytes()
+        target = release / name
+        if not target.exists() or target.read_bytes() != text:
+            write_atomically(target, text)
+            changed.append(name)
+
+    if not check_index(release, entry):
+        rows = [r for r in index_rows(release) if r["version"] != version] + [entry]
+        fields = list(entry)
+        for row in rows:
+            fields += [k for k in row if k not in fields]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_atomically(release / INDEX, out.getvalue().encode())
+        changed.append(INDEX)
+
+    sections = _sections(release)
+    if version not in sections:
+        section = (folder / CHANGELOG).read_text(encoding="utf-8").removeprefix("# Changelog\n\n")
+        body = "".join(sections[v] + "\n" for v in sections)
+        write_atomically(release / CHANGELOG, (CHANGELOG_HEAD + section + "\n" + body).rstrip("\n").encode() + b"\n")
+        changed.append(CHANGELOG)
+    return changed
+
+
+def locate(version_or_path: str, root: Path, dist: Path, work: Path) -> Path:
+    """A folder holding ``data/<table>.csv`` of a release: the given folder, a zip (extracted into
+    ``work``), a version built in ``dist``, or a released version found in git (its tag
+    ``v<version>``, else the commit that added its line to releases.csv)."""
+    path = Path(version_or_path)
+    if path.is_dir() and (path / "datapackage.json").exists():
+        return path
+    if path.suffix == ".zip" and path.is_file():
+        with zipfile.ZipFile(path) as zf:
+            descriptors = sorted(
+                (n for n in zf.namelist() if n.endswith("datapackage.json")), key=lambda n: (n.count("/"), n)
+            )
+            if not descriptors:
+                raise InputError(str(path), "no datapackage.json in this zip")
+            zf.extractall(work / path.stem)
+        return (work / path.stem / descriptors[0]).parent
+    if (dist / version_or_path / "datapackage.json").exists():
+        return dist / version_or_path
+    commit = _release_commit(root, version_or_path)
+    target = work / version_or_path
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, "data", "datapackage.json"], cwd=root, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def _release_commit(root: Path, version: str) -> str:
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return run.stdout.strip() if run.returncode == 0 else ""
+
+    tagged = git("rev-parse", "--verify", "--quiet", f"refs/tags/v{version}^{{commit}}")
+    if tagged:
+        return tagged
+    # the first commit whose releases.csv gained a line starting with the version
+    added = git("log", "--format=%H", "--reverse", "-G", f"^{re.escape(version)},", "--", INDEX).splitlines()
+    if not added:
+        raise InputError(
+            version, f"no such release: not a folder, a zip, a version in dist/, a tag v{version} or a line of {INDEX}"
+        )
+    return added[0]

@@ -1,0 +1,99 @@
+"""Integration: the committed release on the real archive, in fresh clones of this checkout.
+
+A clone with an unchanged registry rebuilds data/, datapackage.json, releases.csv and
+CHANGELOG.md byte for byte; a release built without the archive's last 12 lists, committed, then
+rebuilt with them, changes few lines of data/ (a new list appends and closes rows, nothing else).
+"""
+
+import csv
+import io
+import subprocess
+
+import duckdb
+import pytest
+from conftest import REPO, SHARED
+
+from ice287g.build import build, write_committed_release
+from ice287g.registry import Registry
+from ice287g.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+# the issue's bound on `git diff --shortstat -- data/` (insertions plus deletions) for 12 new lists
+DIFF_BOUND = 5000
+HELD_BACK = 12
+
+
+def git(folder, *args) -> str:
+    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout
+
+
+def clone(tmp_path_factory, name: str):
+    if not (SHARED / "MANIFEST.csv").exists():
+        pytest.skip(f"the real archive is not at {SHARED}")
+    folder = tmp_path_factory.mktemp(name) / "checkout"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(folder)], check=True)
+    return folder
+
+
+def settings_for(folder) -> Settings:
+    return Settings(
+        root=folder,
+        registry=folder / "sources" / "snapshots.csv",
+        store=REPO / ".store",  # the bytes are checked on every read; sharing saves copying them
+        mirror=SHARED,
+        build_dir=folder / "build",
+        offline=True,
+        dist_dir=folder / "dist",
+        reference_mirror=SHARED.parent / "reference",
+    )
+
+
+def build_release(settings: Settings) -> list[str]:
+    return write_committed_release(settings, build(settings, say=lambda _m: None))
+
+
+def test_a_fresh_clone_rebuilds_the_committed_release_byte_for_byte(tmp_path_factory):
+    folder = clone(tmp_path_factory, "reproduce")
+    assert build_release(settings_for(folder)) == []
+    assert git(folder, "status", "--porcelain") == ""
+
+
+def test_twelve_new_lists_change_few_lines_of_data(tmp_path_factory):
+    folder = clone(tmp_path_factory, "twelve")
+    committed = git(folder, "rev-parse", "HEAD").strip()
+    settings = settings_for(folder)
+    full = (folder / "sources" / "snapshots.csv").read_text()
+
+    # the files of the archive's last 12 publications (both lists), by the committed publications
+    with open(folder / "data" / "publications.csv", newline="") as fh:
+        publications = sorted(csv.DictReader(fh), key=lambda r: (r["published_date"], r["list"], int(r["sequence"])))
+    held_back = {r["publication_id"] for r in publications[-HELD_BACK:]}
+    with open(folder / "data" / "snapshots.csv", newline="") as fh:
+        files = {r["file_sha256"] for r in csv.DictReader(fh) if r["publication_id"] in held_back}
+    registry = Registry.load(settings.registry)
+    for sha in files:
+        del registry.entries[sha]
+    registry.save()
+
+    build_release(settings)
+    git(folder, "add", "-A", "data", "datapackage.json", "releases.csv", "CHANGELOG.md", "sources")
+    git(folder, "-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "--quiet", "-m", "before")
+
+    (folder / "sources" / "snapshots.csv").write_text(full)
+    build_release(settings)
+    stat = git(folder, "diff", "--numstat", "--", "data/")
+    changed = sum(int(a) + int(d) for a, d, _ in (line.split("\t") for line in stat.splitlines()))
+    print(f"\n12 new lists: {changed} lines of data/ changed\n{stat}")
+    assert 0 < changed < DIFF_BOUND
+    # and the rebuilt release is the committed one
+    assert git(folder, "diff", committed, "--stat", "--", "data/", "datapackage.json") == ""
+
+
+def test_the_committed_release_is_small_enough_for_git():
+    sizes = {p.name: p.stat().st_size for p in (REPO / "data").glob("*.csv")}
+    assert sizes and max(sizes.values()) < 20_000_000 and sum(sizes.values()) < 15_000_000, sizes
+    con = duckdb.connect()
+    rows = con.execute(f"select count(*) from read_csv('{REPO / 'data' / 'listings.csv'}')").fetchall()[0][0]
+    index = list(csv.DictReader(io.StringIO((REPO / "releases.csv").read_text())))
+    assert int(index[-1]["listings_rows"]) == rows
