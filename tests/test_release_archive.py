@@ -97,3 +97,30 @@ def test_the_committed_release_is_small_enough_for_git():
     rows = con.execute(f"select count(*) from read_csv('{REPO / 'data' / 'listings.csv'}')").fetchall()[0][0]
     index = list(csv.DictReader(io.StringIO((REPO / "releases.csv").read_text())))
     assert int(index[-1]["listings_rows"]) == rows
+
+
+def test_a_fresh_clone_served_over_http_loads_every_table_by_url(http_folder):
+    """No build, no virtual environment needed by the reader: pandas, frictionless and
+    ice287g.load read every committed table over HTTP, each file checked against the descriptor."""
+    import hashlib
+    import json
+
+    import pandas as pd
+    from frictionless import Package
+
+    from ice287g import load
+
+    folder, base = http_folder
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(folder / "repo")], check=True)
+    descriptor_bytes = (folder / "repo" / "datapackage.json").read_bytes()
+    descriptor = json.loads(descriptor_bytes)
+    url = f"{base}/repo/datapackage.json"
+    package = Package(url)
+    pin = hashlib.sha256(descriptor_bytes).hexdigest()
+    index = csv.DictReader(io.StringIO((folder / "repo" / "releases.csv").read_text()))
+    (line,) = [r for r in index if r["version"] == descriptor["version"]]
+    for resource in descriptor["resources"]:
+        rows = pd.read_csv(f"{base}/repo/{resource['path']}", dtype=str)
+        assert len(rows) == int(line[f"{resource['name']}_rows"])
+        assert len(package.get_resource(resource["name"]).read_rows()) == len(rows)
+        assert len(load(resource["name"], source=url, sha256=pin)) == len(rows)
