@@ -271,12 +271,18 @@ def _folder_reader(folder: Path) -> tuple[Reader, Callable[[str], str]]:
     return read, lambda name: str(folder / name)
 
 
-def _open_zip(zf: zipfile.ZipFile, where: str, version: str | None) -> _Package:
-    """The shallowest ``datapackage.json`` of the zip (ties: the smallest name) and its folder."""
-    candidates = [n for n in zf.namelist() if posixpath.basename(n) == DESCRIPTOR]
+def zip_package_prefix(names: list[str], where: str) -> str:
+    """The folder (member prefix) of a zip's package: the shallowest ``datapackage.json``, ties
+    broken by the smallest name, so the choice never depends on the zip's order or hash seeds."""
+    candidates = [n for n in names if posixpath.basename(n) == DESCRIPTOR]
     if not candidates:
         raise InputError(where, "no datapackage.json in this zip")
-    prefix = min(candidates, key=lambda n: (n.count("/"), n))[: -len(DESCRIPTOR)]
+    return min(candidates, key=lambda n: (n.count("/"), n))[: -len(DESCRIPTOR)]
+
+
+def _open_zip(zf: zipfile.ZipFile, where: str, version: str | None) -> _Package:
+    """The package of the zip (zip_package_prefix) and its files."""
+    prefix = zip_package_prefix(zf.namelist(), where)
     names = set(zf.namelist())
 
     def label(name: str) -> str:
