@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from ice287g.changes import changed_ids
+from ice287g.committed import locate
 from ice287g.errors import InputError
-from ice287g.releases import locate
 
 
 def write_version(folder: Path, listings: list[tuple], agencies: list[str], agreements: list[str]) -> Path:

@@ -17,13 +17,13 @@ import duckdb
 import pandas as pd
 
 from ice287g import PACKAGE_NAME
+from ice287g.committed import changelog_entry, check_index, index_entry, write_release
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
 from ice287g.rawload import LoadReport, load_raw
 from ice287g.references import load_references
 from ice287g.registry import Registry
-from ice287g.releases import changelog_entry, check_index, index_entry, write_release
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve

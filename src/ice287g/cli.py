@@ -139,7 +139,7 @@ def diff(
     import tempfile
 
     from ice287g.changes import compare, render
-    from ice287g.releases import locate
+    from ice287g.committed import locate
 
     settings = _settings()
     with tempfile.TemporaryDirectory() as work:
