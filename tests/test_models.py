@@ -358,16 +358,28 @@ def test_gaps_are_explicit_periods(marts):
         from agreement_periods p join agreements a using (agreement_id)
         where a.agency_id = 'ga-delta-police-department' order by 1"""
     )
-    assert rows == [(1, P_DATES[0], P_DATES[1], P_DATES[2]), (2, P_DATES[3], P_DATES[5], None)]
+    # the open period's last and delisted dates are empty: it is still on the newest list
+    assert rows == [(1, P_DATES[0], P_DATES[1], P_DATES[2]), (2, P_DATES[3], None, None)]
     assert marts("select period_count from agreements where agency_id = 'ga-delta-police-department'") == [(2,)]
-    # every listed (agreement, publication) falls in exactly one period
-    uncovered = marts(
+    # every listed (agreement, publication in lineage) falls in exactly one period: the rule the
+    # README gives for "was it listed on date D", first_listed_date <= D < delisted_date
+    covering = marts(
+        """select count(*) from int_publication_listings l join publications p using (publication_id)
+        join agreement_periods q on q.agreement_id = l.agreement_id
+            and l.published_date >= q.first_listed_date
+            and (q.delisted_date is null or l.published_date < q.delisted_date)
+        where p.is_in_lineage
+        group by l.publication_id, l.row_number having count(*) <> 1"""
+    )
+    assert covering == []
+    listed = marts(
         """select count(*) from int_publication_listings l join publications p using (publication_id)
         where l.agreement_id is not null and p.is_in_lineage and not exists (
             select 1 from agreement_periods q where q.agreement_id = l.agreement_id
-            and l.published_date between q.first_listed_date and q.last_listed_date)"""
+            and l.published_date >= q.first_listed_date
+            and (q.delisted_date is null or l.published_date < q.delisted_date))"""
     )
-    assert uncovered == [(0,)]
+    assert listed == [(0,)]
 
 
 def test_so_inside_a_name_is_south_and_a_reviewed_spelling_names_the_agency(marts):

@@ -144,7 +144,7 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     body = changelog.split(f"Changes since {FIRST}.", 1)[1]
     assert run.output.split(f"Changes since {FIRST}.", 1)[1] == body
     missing = CliRunner().invoke(app, ["diff", FIRST, "2030.1.1"], env={"ICE287G_DIST_DIR": str(small_archive.dist)})
-    assert missing.exit_code == 1 and "no such version" in missing.output
+    assert missing.exit_code == 1 and "no such release" in missing.output
 
 
 def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder, tmp_path, monkeypatch):
