@@ -48,6 +48,8 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     if changed:
         console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
         console.print("commit data/, datapackage.json, releases.csv and CHANGELOG.md with the change that caused it")
+    else:
+        console.print(f"the committed release {result.version} in {settings.release} is up to date")
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
 
 
