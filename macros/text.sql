@@ -3,9 +3,9 @@
     nullif(trim(regexp_replace({{ expression }}, '[\s\x{00A0}\x{200B}]+', ' ', 'g')), '')
 {%- endmacro %}
 
-{#- The cell under a published header (matched case- and space-insensitively), or null. -#}
+{#- The cell under a header, as the layout registry names it (the loader normalised it), or null. -#}
 {% macro cell(cells, header) -%}
-    list_filter({{ cells }}, lambda c: upper(trim(regexp_replace(c.header, '\s+', ' ', 'g'))) = '{{ header }}')[1]
+    list_filter({{ cells }}, lambda c: c.header = '{{ header }}')[1]
 {%- endmacro %}
 
 {#- A URL without the Wayback Machine prefix that archives put in front of ICE's links. -#}

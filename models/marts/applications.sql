@@ -76,7 +76,8 @@ held as (
 select
     applications.application_id,
     applications.agency_id,
-    applications.support_model,
+    -- int_applications groups lists that name no model under 'unknown'; published, missing is empty
+    nullif(applications.support_model, 'unknown') as support_model,
     applications.first_listed_date,
     -- empty while pending: a line changes when the application does, not each time a list comes out
     case when applications.last_sequence < newest.sequence then applications.last_listed_date end as last_listed_date,

@@ -1,4 +1,6 @@
 -- One row per publication, state and support model: the time series of listed rows.
+-- state_code and support_model are key columns, which cannot be empty: rows whose state could not
+-- be mapped or whose list named no model are counted under 'unknown' (the schema says so).
 select
     publications.publication_id,
     publications.list,

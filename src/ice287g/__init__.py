@@ -9,8 +9,9 @@ PACKAGE_NAME = "ice287g"
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 
 # The method release number: part of every version (see README, "Versions"). Bump it whenever a
-# change to code, models, fix tables or expectations changes the package's bytes for the same data.
-METHOD_RELEASE = 1
+# change to code, models, fix tables or expectations changes the package's bytes for the same data,
+# and say why in sources/method-releases/<n>.md (it heads the version's changelog section).
+METHOD_RELEASE = 2
 
 
 def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None):

@@ -17,17 +17,19 @@ import duckdb
 import pandas as pd
 
 from ice287g import PACKAGE_NAME
-from ice287g.committed import changelog_entry, check_index, index_entry, write_release
+from ice287g.committed import changelog_entry, check_index, index_entry, method_notes, released_rows, write_release
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
+from ice287g.project import var
 from ice287g.rawload import LoadReport, load_raw
 from ice287g.references import load_references
 from ice287g.registry import Registry
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve
-from ice287g.validate import validate
+from ice287g.suites import plan, relationship_targets
+from ice287g.validate import check_frames, validate
 
 
 @dataclass
@@ -63,6 +65,24 @@ def stale_fixes(database: Path) -> list[str]:
             "select fix_table, fixed_value from int_fix_usage where match_count = 0 order by all"
         ).fetchall()
     return [f"seeds/{table}.csv: the fix for {value!r} matches nothing (stale?)" for table, value in rows]
+
+
+# A table may lose at most this share of its rows from one release to the next: more means a rule
+# or a fix went wrong, and the bound in expectations/<table>.json must be changed on purpose.
+MAX_ROW_LOSS = 0.1
+
+
+def validation_parameters(settings: Settings, registered_files: int, today: dt.date) -> dict:
+    """The run-time values the suites refer to as {"$PARAMETER": name}."""
+    parameters = {
+        "registered_files": registered_files,
+        "earliest_date": pd.Timestamp(var(settings.root, "program_start_date")),
+        "latest_time": pd.Timestamp(today) + pd.Timedelta(days=1),
+    }
+    previous = released_rows(settings.release)
+    for name in RESOURCES:
+        parameters[f"{name}_min_rows"] = int(previous.get(name, 0) * (1 - MAX_ROW_LOSS))
+    return parameters
 
 
 REVIEW_FILES = {
@@ -115,18 +135,17 @@ def build(
         run_dbt(settings.root, work_db, settings.build_dir, ["build"])
         for warning in stale_fixes(work_db):
             say(f"warning: {warning}")
-        schemas = resource_schemas(load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json"))
+        manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
+        schemas = resource_schemas(manifest)
 
         with duckdb.connect(str(work_db), read_only=True) as con:
-            frames = {name: con.execute(f"select * from {name}").df() for name in RESOURCES}
-        today = today or dt.datetime.now(dt.UTC).date()
+            tables = sorted(set(RESOURCES) | relationship_targets(manifest))
+            frames = {name: con.execute(f"select * from {name}").df() for name in tables}
         say("validating with Great Expectations")
         validate(
-            frames,
-            settings.root / "expectations",
+            plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
             settings.build_dir / "validation",
-            {"registered_files": len(registry), "latest_time": pd.Timestamp(today) + pd.Timedelta(days=1)},
-            today,
+            validation_parameters(settings, len(registry), today or dt.datetime.now(dt.UTC).date()),
         )
         newest = frames["publications"]["published_date"].max().date()
         version = version_for(newest)
@@ -139,7 +158,7 @@ def build(
                 staged,
                 version,
                 settings.build_dir / "validation" / "validation.json",
-                lambda folder: changelog_entry(settings.release, folder, version),
+                lambda folder: changelog_entry(settings.release, folder, version, method_notes(settings.root, version)),
             )
         # a released version never changes: refuse before anything is published
         check_index(settings.release, index_entry(staged, zip_sha256=""))

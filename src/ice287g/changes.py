@@ -132,11 +132,14 @@ def changed_ids(old: Path, new: Path) -> list[Change]:
     return changes
 
 
-def render(changes: list[Change], title: str, since: str | None) -> str:
-    """Markdown for a changelog entry (also what `ice287g diff` prints)."""
+def render(changes: list[Change], title: str, since: str | None, notes: str = "") -> str:
+    """Markdown for a changelog entry (also what `ice287g diff` prints); ``notes`` explains a method
+    release (why the same data now gives other bytes)."""
     lines = [f"## {title}", ""]
     lines.append(f"Changes since {since}." if since else "First version: everything below is new.")
     lines.append("")
+    if notes.strip():
+        lines += ["### Method changes", "", notes.strip(), "", "### Data changes", ""]
     for change in changes:
         lines.append(f"- **{change.title}**: {len(change.items)}")
         for item in change.items[:EXAMPLES]:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
-from ice287g.errors import InputError
+from ice287g.errors import BuildError
 from ice287g.settings import Settings
 
 app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def _settings(mirror: Path | None = None, store: Path | None = None) -> Settings
     return Settings.from_env(mirror=mirror, store=store)
 
 
-def _fail(exc: InputError) -> None:
+def _fail(exc: BuildError) -> None:
     console.print(f"[bold red]error[/]: {exc}", highlight=False)
     raise typer.Exit(1)
 
@@ -43,7 +43,7 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     try:
         result = run_build(settings, say=lambda m: console.print(m, highlight=False))
         changed = write_committed_release(settings, result)
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     if changed:
         console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
@@ -51,6 +51,21 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     else:
         console.print(f"the committed release {result.version} in {settings.release} is up to date")
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
+
+
+@app.command()
+def docs() -> None:
+    """Regenerate the README's generated parts (the table of tuning vars) from dbt_project.yml."""
+    from ice287g.project import readme_with_vars
+
+    settings = _settings()
+    readme = settings.root / "README.md"
+    try:
+        text = readme_with_vars(readme.read_text(encoding="utf-8"), settings.root)
+    except BuildError as exc:
+        _fail(exc)
+    readme.write_text(text, encoding="utf-8")
+    console.print(f"{readme}: tuning vars written")
 
 
 @app.command()
@@ -62,7 +77,7 @@ def fetch(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     settings = _settings(mirror, store)
     try:
         paths = resolve_all(settings, Registry.load(settings.registry))
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     console.print(f"{len(paths)} files verified in {settings.store}")
 
@@ -79,7 +94,7 @@ def add(
 
     try:
         outcomes = add_files(_settings(), files, archive=archive, url=url, captured_at=captured_at)
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     for o in outcomes:
         console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
@@ -92,7 +107,7 @@ def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.
 
     try:
         outcomes = run_acquire(_settings(), page_url or ICE_PAGE)
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     for o in outcomes:
         console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
@@ -124,7 +139,7 @@ def release(
             notes_dir=settings.dist,
             say=lambda m: console.print(m, highlight=False),
         )
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     if result.released:
         console.print(f"[green]released[/] {PACKAGE_NAME} {result.version}: {result.tag} on {result.commit[:12]}")
@@ -147,7 +162,7 @@ def diff(
     with tempfile.TemporaryDirectory() as work:
         try:
             folders = [locate(v, settings.root, settings.dist, Path(work)) for v in (old, new)]
-        except InputError as exc:
+        except BuildError as exc:
             _fail(exc)
         print(render(compare(*folders), f"{PACKAGE_NAME} {old} → {new}", old), end="")
 
@@ -164,7 +179,7 @@ def sources_seed(
     try:
         registry = Registry.load(settings.registry)
         added = sum(registry.add(e) for e in entries_from_manifest(manifest))
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     registry.save()
     console.print(f"{added} new of {len(registry)} registered snapshots ({settings.registry})")
@@ -182,7 +197,7 @@ def sources_seed_references(
     try:
         added = seed_registry(settings.reference_registry, manifest)
         total = len(load_registry(settings.reference_registry))
-    except InputError as exc:
+    except BuildError as exc:
         _fail(exc)
     console.print(f"{added} new of {total} registered references ({settings.reference_registry})")
 

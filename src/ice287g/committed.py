@@ -62,6 +62,15 @@ def index_rows(release: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def released_rows(release: Path) -> dict[str, int]:
+    """Rows of each table in the newest committed release (empty when there is none)."""
+    rows = index_rows(release)
+    if not rows:
+        return {}
+    newest = rows[-1]
+    return {key.removesuffix("_rows"): int(value) for key, value in newest.items() if key.endswith("_rows") and value}
+
+
 def index_entry(folder: Path, zip_sha256: str) -> dict[str, str]:
     """The index line of the version package in ``folder`` (a dist/<version> folder)."""
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
@@ -103,14 +112,23 @@ def check_index(release: Path, entry: dict[str, str]) -> bool:
     return False
 
 
-def changelog_entry(release: Path, staged: Path, version: str) -> str:
+def method_notes(root: Path, version: str) -> str:
+    """The reviewed notes on what changed in the method of ``version``'s method release
+    (``sources/method-releases/<n>.md``), or empty when it has none."""
+    parts = version.split(".")
+    path = root / "sources" / "method-releases" / f"{parts[3]}.md" if len(parts) == 4 else None
+    return path.read_text(encoding="utf-8") if path and path.exists() else ""
+
+
+def changelog_entry(release: Path, staged: Path, version: str, notes: str = "") -> str:
     """This version's changelog section: the one already in CHANGELOG.md when the version is
-    released (a rebuild writes the same bytes), else the comparison with the committed release."""
+    released (a rebuild writes the same bytes), else the comparison with the committed release,
+    headed by ``notes`` on the method's changes."""
     existing = _sections(release).get(version)
     if existing is not None:
         return existing
     since = committed_version(release)
-    return render(compare(release if since else None, staged), f"{PACKAGE_NAME} {version}", since)
+    return render(compare(release if since else None, staged), f"{PACKAGE_NAME} {version}", since, notes)
 
 
 def _sections(release: Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ice287g.errors import InputError
+from ice287g.errors import ProjectError
 
 
 def dbt_executable() -> str:
@@ -21,7 +21,7 @@ def dbt_executable() -> str:
 
 
 def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
-    """``dbt <args>`` on ``database``; raises InputError listing every failed node."""
+    """``dbt <args>`` on ``database``; raises ProjectError listing every failed node."""
     target = build_dir / "dbt" / "target"
     env = {
         **os.environ,
@@ -54,4 +54,4 @@ def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet:
             if node.get("status") in ("error", "fail", "runtime error"):
                 failures.append(f"{node['unique_id']}: {node.get('message')}")
     detail = "; ".join(failures) or f"exit code {completed.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
-    raise InputError(f"dbt {' '.join(args)}", detail)
+    raise ProjectError(f"dbt {' '.join(args)}", detail)

@@ -20,7 +20,7 @@ from urllib3.util.retry import Retry
 from ice287g import ICE_PAGE
 from ice287g.errors import InputError
 from ice287g.layouts import detect_workbook, load_layouts
-from ice287g.registry import Entry, Registry, make_entry, sha256_of
+from ice287g.registry import Entry, Registry, make_entry, sha256_of, utc_text
 from ice287g.settings import Settings
 from ice287g.store import Store, suffix_for
 from ice287g.workbook import read_workbook
@@ -44,7 +44,7 @@ def check_workbook(path: Path, display: str, settings: Settings) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(dt.datetime.now(dt.UTC))
 
 
 def add_files(settings: Settings, files: list[Path], **provenance: str) -> list[Outcome]:

@@ -21,7 +21,7 @@ import duckdb
 
 from ice287g import ICE_PAGE, METHOD_RELEASE, PACKAGE_NAME
 from ice287g.errors import InputError
-from ice287g.registry import sha256_of
+from ice287g.registry import TIMESTAMP_FORMAT, sha256_of
 from ice287g.schema import ResourceSchema
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+)?$")
@@ -51,7 +51,7 @@ def _select(schema: ResourceSchema, for_csv: bool) -> str:
     for name, kind in schema.field_types.items():
         quoted = f'"{name}"'
         if for_csv and kind == "datetime":
-            columns.append(f"strftime({quoted}, '%Y-%m-%dT%H:%M:%SZ') as {quoted}")
+            columns.append(f"strftime({quoted}, '{TIMESTAMP_FORMAT}') as {quoted}")
         else:
             columns.append(quoted)
     order = ", ".join(f'"{c}"' for c in schema.primary_key)
@@ -200,7 +200,7 @@ def assemble(
     """Write the whole package into ``folder`` (a fresh temporary folder) and return its descriptor;
     ``changelog(folder)`` gives the version's changelog section once the tables are written."""
     export_tables(con, schemas, folder / "data")
-    (created,) = con.execute("select strftime(max(archived_at), '%Y-%m-%dT%H:%M:%SZ') from snapshots").fetchall()[0]
+    (created,) = con.execute(f"select strftime(max(archived_at), '{TIMESTAMP_FORMAT}') from snapshots").fetchall()[0]
     package = descriptor(version, created, schemas, folder, sources_for(con))
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     shutil.copyfile(validation_summary, folder / "validation.json")

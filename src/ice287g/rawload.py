@@ -2,7 +2,8 @@
 
 ``raw_files`` mirrors the registry; ``raw_sheets`` holds each sheet's detected layout and its
 header as published; ``raw_rows`` holds one row per non-blank spreadsheet row, each cell as
-published text beside its header and hyperlink. Only files not loaded before are read.
+published text beside its hyperlink and its column's header in the layout registry's form
+(``layouts.normalise_header``), which the staging models match on. Only files not loaded before are read.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ice287g.layouts import detect_workbook, load_layouts
+from ice287g.layouts import detect_workbook, load_layouts, normalise_header
 from ice287g.registry import FIELDS, Entry, Registry
 from ice287g.workbook import read_workbook
 
 # Bump when the reader's output changes, so that every file is read again on the next build.
-READER_VERSION = 1
+READER_VERSION = 2
 
 CELL_TYPE = pa.struct(
     [
@@ -71,7 +72,6 @@ create table if not exists raw_rows (
 class LoadReport:
     files_total: int
     files_read: int
-    files_dropped: int
     rows_total: int
     layouts: dict[str, int]
 
@@ -89,7 +89,7 @@ class _Batch:
         """Read one workbook; raises InputError naming the file."""
         detected = detect_workbook(read_workbook(path, entry.file_name), layouts, entry.file_name)
         for d in detected:
-            headers = {c.column_number: c.text for c in d.header.cells}
+            headers = {c.column_number: normalise_header(c.text) for c in d.header.cells}
             self.sheets.append(
                 {
                     "file_sha256": entry.file_sha256,
@@ -185,4 +185,4 @@ def load_raw(
             "select layout, count(distinct file_sha256) from raw_sheets group by layout order by layout"
         ).fetchall()
     )
-    return LoadReport(len(registry), len(todo), len(dropped), rows_total, layouts_seen)
+    return LoadReport(len(registry), len(todo), rows_total, layouts_seen)

@@ -21,17 +21,6 @@ from ice287g.errors import InputError
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve
 
-COLUMNS_DOC = {
-    "name": "Short snake_case id of the reference; CSV references load as the table raw_<name>.",
-    "file_name": "The file's name in the reference mirror.",
-    "file_sha256": "SHA-256 of the file's bytes; what every copy must hash to.",
-    "bytes": "Size of the file in bytes.",
-    "url": "Pinned download URL serving these bytes, where there is one (else empty).",
-    "mirror_path": "The file's path relative to the reference mirror folder.",
-    "license": "The licence or public-domain status of the file, as the mirror's manifest gives it.",
-    "description": "What the file holds and where the copy was taken from.",
-}
-
 # Short ids of the files the mirror holds; other files get their lower-case, snake_case stem.
 KNOWN_NAMES = {
     "census-counties-2020.csv": "census_counties",
@@ -47,13 +36,21 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class Reference:
+    # Short snake_case id of the reference; CSV references load as the table raw_<name>.
     name: str
+    # The file's name in the reference mirror.
     file_name: str
+    # SHA-256 of the file's bytes; what every copy must hash to.
     file_sha256: str
+    # Size of the file in bytes.
     bytes: int
+    # Pinned download URL serving these bytes, where there is one (else empty).
     url: str = ""
+    # The file's path relative to the reference mirror folder.
     mirror_path: str = ""
+    # The licence or public-domain status of the file, as the mirror's manifest gives it.
     license: str = ""
+    # What the file holds and where the copy was taken from.
     description: str = ""
 
     @property
@@ -67,7 +64,6 @@ class Reference:
 
 
 FIELDS = [f.name for f in fields(Reference)]
-assert list(COLUMNS_DOC) == FIELDS, "reference registry columns and their docs drifted"
 
 
 def name_for(file_name: str) -> str:

@@ -16,39 +16,36 @@ from pathlib import Path
 from ice287g.errors import InputError
 from ice287g.names import parse_name
 
-COLUMNS_DOC = {
-    "file_sha256": "SHA-256 of the file's bytes; the snapshot's identity.",
-    "file_name": "The file's name as the publisher or archive gave it.",
-    "bytes": "Size of the file in bytes.",
-    "claimed_list": "The list the name claims (participating or pending); checked against contents.",
-    "claimed_date": "The publication date ICE's name claims (ISO), empty when the name has none or it is not a date.",
-    "claimed_date_text": "The digits of the name's date exactly as written, kept for typos.",
-    "claimed_slot": "The time of day the name claims (am, mid, pm).",
-    "captured_at": "When the file was captured (UTC), where known: Wayback timestamp, archive folder or acquire time.",
-    "archive": "The public archive (or 'maintainer' / 'ice.gov') the file came from.",
-    "archive_commit": "The archive commit that holds the file.",
-    "archive_path": "The file's path inside that archive.",
-    "archived_at": "When the archive first committed the file (UTC): an upper bound on capture.",
-    "url": "Pinned download URL; what it serves must match file_sha256.",
-    "mirror_path": "The file's path relative to the mirror folder, where it has one.",
-}
-
 
 @dataclass(frozen=True)
 class Entry:
+    # SHA-256 of the file's bytes; the snapshot's identity.
     file_sha256: str
+    # The file's name as the publisher or archive gave it.
     file_name: str
+    # Size of the file in bytes.
     bytes: int
+    # The list the name claims (participating or pending); checked against contents.
     claimed_list: str = ""
+    # The publication date ICE's name claims (ISO), empty when the name has none or it is not a date.
     claimed_date: str = ""
+    # The digits of the name's date exactly as written, kept for typos.
     claimed_date_text: str = ""
+    # The time of day the name claims (am, mid, pm).
     claimed_slot: str = ""
+    # When the file was captured (UTC), where known: Wayback timestamp, archive folder or acquire time.
     captured_at: str = ""
+    # The public archive (or 'maintainer' / 'ice.gov') the file came from.
     archive: str = ""
+    # The archive commit that holds the file.
     archive_commit: str = ""
+    # The file's path inside that archive.
     archive_path: str = ""
+    # When the archive first committed the file (UTC): an upper bound on capture.
     archived_at: str = ""
+    # Pinned download URL; what it serves must match file_sha256.
     url: str = ""
+    # The file's path relative to the mirror folder, where it has one.
     mirror_path: str = ""
 
     @property
@@ -57,7 +54,10 @@ class Entry:
 
 
 FIELDS = [f.name for f in fields(Entry)]
-assert list(COLUMNS_DOC) == FIELDS, "registry columns and their docs drifted"
+
+# The one text form of a UTC time, in the registries and in the published CSVs; DuckDB casts it
+# to a timestamp as it is, so the SQL side needs no copy of it.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc_text(value: dt.datetime | str | None) -> str:
@@ -68,7 +68,7 @@ def utc_text(value: dt.datetime | str | None) -> str:
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def sha256_of(path: Path) -> str:

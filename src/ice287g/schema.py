@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ice287g.errors import ProjectError
+
 # The marts, in the order users meet them; each is one published resource.
 RESOURCES = (
     "snapshots",
@@ -24,15 +26,17 @@ RESOURCES = (
     "counts",
 )
 
-FIELD_TYPES = {
-    "varchar": "string",
-    "text": "string",
-    "date": "date",
-    "timestamp": "datetime",
-    "integer": "integer",
-    "bigint": "integer",
-    "boolean": "boolean",
-    "double": "number",
+# Each YAML data_type: its Table Schema type, and the pandas dtype DuckDB gives it (what the
+# Great Expectations type check expects of the published DataFrame).
+DATA_TYPES = {
+    "varchar": ("string", "str"),
+    "text": ("string", "str"),
+    "date": ("date", "datetime64"),
+    "timestamp": ("datetime", "datetime64"),
+    "integer": ("integer", "int32"),
+    "bigint": ("integer", "int64"),
+    "boolean": ("boolean", "bool"),
+    "double": ("number", "float64"),
 }
 
 _REF = re.compile(r"ref\(\s*['\"](\w+)['\"]\s*\)")
@@ -54,11 +58,20 @@ class ResourceSchema:
         return {f["name"]: f["type"] for f in self.schema["fields"]}
 
 
+def ref_target(text: str) -> str:
+    """The model a test argument such as ``ref('publications')`` names."""
+    found = _REF.search(text)
+    if not found:
+        raise ProjectError("models/marts/_marts.yml", f"a test points at {text!r}, not at a ref()")
+    return found.group(1)
+
+
 def load_manifest(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _tests_by_model(manifest: dict, project: str) -> dict[str, list[dict]]:
+def data_tests_of_models(manifest: dict, project: str = "ice287g") -> dict[str, list[dict]]:
+    """The generic data tests (those with test_metadata) of each model, by model name."""
     tests: dict[str, list[dict]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test" or not node.get("test_metadata"):
@@ -69,12 +82,39 @@ def _tests_by_model(manifest: dict, project: str) -> dict[str, list[dict]]:
     return tests
 
 
+def model_node(manifest: dict, name: str, project: str = "ice287g") -> dict:
+    node = manifest["nodes"].get(f"model.{project}.{name}")
+    if node is None:
+        raise ProjectError("models/marts/_marts.yml", f"no model {name!r} in the dbt manifest")
+    return node
+
+
+def _data_type(model: str, column: dict) -> tuple[str, str]:
+    data_type = (column.get("data_type") or "").lower()
+    if data_type not in DATA_TYPES:
+        raise ProjectError(
+            "models/marts/_marts.yml",
+            f"{model}.{column['name']} has data_type {data_type!r}, not one of {sorted(DATA_TYPES)}",
+        )
+    return DATA_TYPES[data_type]
+
+
+def field_type(model: str, column: dict) -> str:
+    """The Table Schema type of a mart column, from its YAML data_type."""
+    return _data_type(model, column)[0]
+
+
+def pandas_type(model: str, column: dict) -> str:
+    """The pandas dtype name a mart column has when read from DuckDB, from its YAML data_type."""
+    return _data_type(model, column)[1]
+
+
 def resource_schemas(manifest: dict, project: str = "ice287g") -> list[ResourceSchema]:
     """One ResourceSchema per mart, fields in the order the YAML lists them."""
-    tests = _tests_by_model(manifest, project)
+    tests = data_tests_of_models(manifest, project)
     schemas = []
     for name in RESOURCES:
-        node = manifest["nodes"][f"model.{project}.{name}"]
+        node = model_node(manifest, name, project)
         meta = node.get("meta") or node["config"].get("meta") or {}
         constraints: dict[str, dict] = {}
         foreign_keys = []
@@ -90,26 +130,23 @@ def resource_schemas(manifest: dict, project: str = "ice287g") -> list[ResourceS
                 constraints.setdefault(column, {})["unique"] = True
             elif kind == "accepted_values":
                 constraints.setdefault(column, {})["enum"] = list(kwargs["values"])
-            elif kind == "relationships":
-                target = _REF.search(kwargs["to"])
-                if target and target.group(1) in RESOURCES:
-                    foreign_keys.append(
-                        {
-                            "fields": [column],
-                            "reference": {
-                                "resource": "" if target.group(1) == name else target.group(1),
-                                "fields": [kwargs["field"]],
-                            },
-                        }
-                    )
+            elif kind == "at_least":
+                constraints.setdefault(column, {})["minimum"] = kwargs["value"]
+            elif kind == "matches_pattern":
+                constraints.setdefault(column, {})["pattern"] = kwargs["pattern"]
+            elif kind == "relationships" and ref_target(kwargs["to"]) in RESOURCES:
+                target = ref_target(kwargs["to"])
+                foreign_keys.append(
+                    {
+                        "fields": [column],
+                        "reference": {"resource": "" if target == name else target, "fields": [kwargs["field"]]},
+                    }
+                )
         fields = []
         for column in node["columns"].values():
-            data_type = (column.get("data_type") or "").lower()
-            if data_type not in FIELD_TYPES:
-                raise ValueError(f"models/marts/_marts.yml: {name}.{column['name']} has no known data_type")
             field = {
                 "name": column["name"],
-                "type": FIELD_TYPES[data_type],
+                "type": field_type(name, column),
                 "description": " ".join(column["description"].split()),
             }
             if field["type"] == "boolean":

@@ -1,0 +1,159 @@
+"""The validation gate and the rules' one home: suites generated from the marts' YAML, tuning vars."""
+
+import copy
+import csv
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+from conftest import PENDING_HEADER, REPO, participating_rows, private_settings, register_in_mirror
+
+from ice287g.build import build, validation_parameters
+from ice287g.errors import ProjectError
+from ice287g.project import README_END, README_START, readme_with_vars, tuning_vars, vars_markdown
+from ice287g.schema import RESOURCES, data_tests_of_models, load_manifest, resource_schemas
+from ice287g.settings import Settings
+from ice287g.suites import GENERATORS, Plan, generated_suites, plan, relationship_targets
+from ice287g.validate import ValidationFailed, check_frames, validate
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A build of one participating and one pending list: (settings, manifest, frames)."""
+    settings = private_settings(tmp_path_factory.mktemp("suites"))
+    register_in_mirror(settings, "participatingAgencies03012026am.xlsx", participating_rows(3, dt.date(2026, 2, 27)))
+    register_in_mirror(
+        settings,
+        "pendingAgencies03012026am.xlsx",
+        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", ""]],
+    )
+    build(settings, say=lambda _m: None)
+    manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
+    with duckdb.connect(str(settings.database), read_only=True) as con:
+        tables = sorted(set(RESOURCES) | relationship_targets(manifest))
+        frames = {name: con.execute(f"select * from {name}").df() for name in tables}
+    return settings, manifest, frames
+
+
+def gate(settings, manifest, frames, folder):
+    return validate(
+        plan(manifest, frames, REPO / "expectations", check_frames(frames)),
+        folder,
+        validation_parameters(settings, 2, dt.date(2026, 11, 30)),
+    )
+
+
+def test_every_yaml_test_of_a_mart_has_a_generated_expectation(built):
+    _, manifest, frames = built
+    suites = generated_suites(manifest, frames).suites
+    covered = {e["meta"].get("dbt_test") for suite in suites.values() for e in suite["expectations"]}
+    yaml_tests = {t["unique_id"] for name in RESOURCES for t in data_tests_of_models(manifest).get(name, [])}
+    assert yaml_tests and yaml_tests <= covered
+    # and the columns and types of every mart, in YAML order
+    for name in RESOURCES:
+        columns = next(e for e in suites[name]["expectations"] if e["type"].endswith("match_ordered_list"))
+        assert columns["kwargs"]["column_list"] == [f["name"] for f in _schema(manifest, name)["fields"]]
+        typed = [e["kwargs"]["column"] for e in suites[name]["expectations"] if e["type"].endswith("be_of_type")]
+        assert typed == columns["kwargs"]["column_list"]
+
+
+def _schema(manifest, name):
+    return next(s.schema for s in resource_schemas(manifest) if s.name == name)
+
+
+def test_a_yaml_test_kind_without_a_counterpart_stops_the_build(built):
+    _, manifest, frames = built
+    changed = copy.deepcopy(manifest)
+    test = next(t for t in data_tests_of_models(changed)["agencies"] if t["test_metadata"]["name"] == "not_null")
+    changed["nodes"][test["unique_id"]]["test_metadata"]["name"] = "is_even"
+    assert "is_even" not in GENERATORS
+    with pytest.raises(ProjectError, match=r"_marts.yml: agencies: dbt test 'is_even' has no Great Expectations"):
+        generated_suites(changed, frames)
+
+
+def test_generated_rules_catch_what_the_yaml_forbids(built, tmp_path):
+    settings, manifest, frames = built
+    assert gate(settings, manifest, frames, tmp_path / "ok")["success"]
+    cases = [
+        ("agencies", "name_variant_count", 0, "expect_column_values_to_be_between on name_variant_count"),
+        ("snapshots", "file_sha256", "not-a-sha", "expect_column_values_to_match_regex on file_sha256"),
+        ("agreements", "agency_id", "xx-nowhere", "expect_column_values_to_be_in_set on agency_id"),
+        (
+            "publications",
+            "published_date",
+            dt.datetime(1999, 1, 1),
+            "expect_column_values_to_be_between on published_date",
+        ),
+    ]
+    full = plan(manifest, frames, REPO / "expectations", check_frames(frames))
+    parameters = validation_parameters(settings, 2, dt.date(2026, 11, 30))
+    for table, column, value, message in cases:
+        broken = frames[table].copy()
+        broken[column] = broken[column].astype(object)
+        broken.loc[0, column] = value
+        one_table = Plan({table: full.suites[table]}, {table: broken})
+        with pytest.raises(ValidationFailed, match=f"{table}: {message}"):
+            validate(one_table, tmp_path / table, parameters)
+
+
+def test_a_reviewed_suite_for_nothing_is_a_project_error(built, tmp_path):
+    _, manifest, frames = built
+    folder = tmp_path / "expectations"
+    (folder / "checks").mkdir(parents=True)
+    (folder / "nowhere.json").write_text(json.dumps({"name": "nowhere", "expectations": []}))
+    with pytest.raises(ProjectError, match="nowhere.json: names no published table"):
+        plan(manifest, frames, folder, {})
+
+
+def test_row_count_floor_comes_from_the_previous_release(built):
+    settings, _, _ = built
+    assert validation_parameters(settings, 2, dt.date(2026, 11, 30))["agreements_min_rows"] == 0
+    with open(REPO / "releases.csv", newline="") as fh:
+        released = int(list(csv.DictReader(fh))[-1]["agreements_rows"])
+    committed = validation_parameters(Settings.from_env(), 2, dt.date(2026, 11, 30))
+    assert committed["agreements_min_rows"] == int(released * 0.9) > 0
+    program_start = next(v.value for v in tuning_vars(REPO) if v.name == "program_start_date")
+    assert committed["earliest_date"].date() == dt.date.fromisoformat(program_start)
+
+
+def test_missing_values_are_empty_except_in_key_columns(built):
+    """The pending list named no model: the application's support_model is empty, the count's is 'unknown'."""
+    _, _, frames = built
+    applications, counts = frames["applications"], frames["counts"]
+    assert applications["support_model"].isna().all()
+    pending = counts[counts["list"] == "pending"]
+    assert pending["support_model"].tolist() == ["unknown"]
+    publications = frames["publications"].set_index("list")
+    assert (
+        publications.loc["pending", "application_count"] == 1 and publications.isna().loc["pending", "agreement_count"]
+    )
+    assert publications.loc["participating", "agreement_count"] == 3
+    assert publications.isna().loc["participating", "application_count"]
+
+
+def test_the_readme_lists_every_tuning_var_as_dbt_project_yml_gives_it():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert vars_markdown(REPO) in readme, "README's tuning vars drifted from dbt_project.yml: run `ice287g docs`"
+    names = [v.name for v in tuning_vars(REPO)]
+    assert "lineage_window_publications" in names and all(v.reason for v in tuning_vars(REPO))
+    stale = readme.replace("| 0.88 |", "| 0.9 |")
+    assert vars_markdown(REPO) not in stale and readme_with_vars(stale, REPO) == readme
+
+
+def test_every_var_is_read_by_a_model_and_needs_a_reason(tmp_path):
+    sql = "\n".join(p.read_text() for p in [*REPO.glob("models/**/*.sql"), *REPO.glob("macros/**/*.sql")])
+    for tuning in tuning_vars(REPO):
+        assert f"var('{tuning.name}')" in sql or f'var("{tuning.name}")' in sql, tuning.name
+    (tmp_path / "dbt_project.yml").write_text("name: x\nvars:\n  # why\n  a: 1\n  b: 2\n")
+    with pytest.raises(ProjectError, match="var 'b' has no comment"):
+        tuning_vars(tmp_path)
+    assert README_START in vars_markdown(REPO) and README_END in vars_markdown(REPO)
+
+
+def test_a_column_with_an_unknown_type_is_a_project_error(built):
+    _, manifest, _ = built
+    changed = copy.deepcopy(manifest)
+    changed["nodes"]["model.ice287g.counts"]["columns"]["count"]["data_type"] = "hugeint"
+    with pytest.raises(ProjectError, match=r"_marts.yml: counts.count has data_type 'hugeint'"):
+        resource_schemas(changed)
