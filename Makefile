@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
 	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path build/lint-target --log-path build/lint-target/logs && $(BIN)/dbt-score lint --manifest build/lint-target/manifest.json
 
 # Acquire new lists, build, and commit and tag a release when the data changed (never pushes).
 release: $(STAMP)

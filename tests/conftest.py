@@ -56,7 +56,7 @@ rebuilt as (
 ),
 read as (
     select p.publication_id, {", ".join("r." + c for c in _PUBLISHED)}
-    from int_publications p
+    from int_snapshot_publications p
     join stg_raw__rows r on r.file_sha256 = p.file_sha256
     join stg_raw__sheets s on s.file_sha256 = r.file_sha256 and s.sheet_index = r.sheet_index and s.is_list_sheet
     where p.is_first_snapshot

@@ -23,3 +23,159 @@ def test_python_is_ruff_clean():
 def test_sql_is_sqlfluff_clean():
     result = run(str(BIN / "sqlfluff"), "lint", "models", "macros", "tests/dbt")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The dbt conventions (src/ice287g/dbt_rules.py, run by `make lint` through dbt-score): each rule
+# fails on a model that breaks it and passes on one that keeps it.
+
+
+def _column(name: str, *tests: str):
+    from dbt_score.models import Column, Test
+
+    return Column(name=name, description=f"The {name}.", tests=[Test(name=f"{t}_{name}", type=t) for t in tests])
+
+
+def _model(name: str, path: str, *, description: str = "One row per thing.", meta=None, columns=(), tests=()):
+    from dbt_score import Model
+
+    return Model(
+        unique_id=f"model.ice287g.{name}",
+        name=name,
+        relation_name=None,
+        description=description,
+        original_file_path=path,
+        config={"materialized": "table"},
+        meta=meta or {},
+        columns=list(columns),
+        package_name="ice287g",
+        database="ice287g",
+        schema="main",
+        raw_code="select 1",
+        language="sql",
+        access="protected",
+        group=None,
+        tests=list(tests),
+    )
+
+
+def _combination(*columns: str):
+    from dbt_score.models import Test
+
+    return Test(name="unique_combination", type="unique_combination", kwargs={"columns": list(columns)})
+
+
+def test_dbt_rule_description_states_grain():
+    from ice287g.dbt_rules import description_states_grain
+
+    check = description_states_grain().evaluate
+    path = "models/intermediate/int_x.sql"
+    assert check(_model("int_x", path, description="One row per\n  thing, with more.")) is None
+    assert check(_model("int_x", path, description="Things, one per row.")) is not None
+    assert check(_model("int_x", path, description="")) is not None
+    assert check(_model("int_x", path, description="One row\nper thing.")) is None
+
+
+def test_dbt_rule_primary_key_is_tested():
+    from dbt_score import Seed
+
+    from ice287g.dbt_rules import primary_key_is_tested, seed_primary_key_is_tested
+
+    check = primary_key_is_tested().evaluate
+    path = "models/intermediate/int_x.sql"
+    assert check(_model("int_x", path, columns=[_column("id", "unique", "not_null")])) is not None  # no meta
+    key = {"primary_key": ["id"]}
+    assert check(_model("int_x", path, meta=key, columns=[_column("id", "unique")])) is not None
+    assert check(_model("int_x", path, meta=key, columns=[_column("id", "not_null")])) is not None
+    assert check(_model("int_x", path, meta=key, columns=[_column("id", "unique", "not_null")])) is None
+    compound = {"primary_key": ["a", "b"]}
+    both = [_column("a", "not_null"), _column("b", "not_null")]
+    assert check(_model("int_x", path, meta=compound, columns=both)) is not None  # no combination test
+    assert check(_model("int_x", path, meta=compound, columns=both, tests=[_combination("a")])) is not None
+    assert check(_model("int_x", path, meta=compound, columns=both[:1], tests=[_combination("b", "a")])) is not None
+    assert check(_model("int_x", path, meta=compound, columns=both, tests=[_combination("b", "a")])) is None
+
+    def seed(meta, columns):
+        return Seed(
+            unique_id="seed.ice287g.s",
+            name="s",
+            relation_name=None,
+            description="A seed.",
+            original_file_path="seeds/s.csv",
+            config={},
+            meta=meta,
+            columns=columns,
+            package_name="ice287g",
+            database="ice287g",
+            schema="main",
+        )
+
+    check_seed = seed_primary_key_is_tested().evaluate
+    assert check_seed(seed({}, [_column("code", "unique", "not_null")])) is not None
+    assert check_seed(seed({"primary_key": ["code"]}, [_column("code", "unique", "not_null")])) is None
+
+
+def test_dbt_rule_name_matches_layer():
+    from ice287g.dbt_rules import name_matches_layer
+
+    check = name_matches_layer().evaluate
+    passing = [
+        ("stg_raw__files", "models/staging/raw/stg_raw__files.sql"),
+        ("int_snapshots", "models/intermediate/int_snapshots.sql"),
+        ("agreements", "models/marts/agreements.sql"),
+        ("review_lineage", "models/review/review_lineage.sql"),
+    ]
+    failing = [
+        ("stg_census__files", "models/staging/raw/stg_census__files.sql"),  # source is not its folder
+        ("stg_raw_files", "models/staging/raw/stg_raw_files.sql"),
+        ("snapshots", "models/intermediate/snapshots.sql"),
+        ("int_agreements", "models/marts/int_agreements.sql"),
+        ("agreement", "models/marts/agreement.sql"),  # not plural
+        ("lineage", "models/review/lineage.sql"),
+        ("int_x", "models/other/int_x.sql"),
+    ]
+    for name, path in passing:
+        assert check(_model(name, path)) is None, name
+    for name, path in failing:
+        assert check(_model(name, path)) is not None, name
+
+
+def test_dbt_rule_no_rejoin_of_upstream_concepts():
+    from ice287g.dbt_rules import no_rejoin_of_upstream_concepts
+
+    check = no_rejoin_of_upstream_concepts().evaluate
+
+    def graph(*, middle_path="models/intermediate/int_c.sql", meta=None, other_child=False):
+        b = _model("int_b", "models/intermediate/int_b.sql")
+        c = _model("int_c", middle_path)
+        a = _model("int_a", "models/intermediate/int_a.sql", meta=meta)
+        a.parents, c.parents = [b, c], [b]
+        b.children, c.children = [c, a], [a]
+        if other_child:
+            c.children.append(_model("int_d", "models/intermediate/int_d.sql"))
+        return a
+
+    violation = check(graph())
+    assert violation is not None and "int_c" in violation.message and "int_b" in violation.message
+    assert check(graph(meta={"rejoin_reason": "int_c is the one decision; int_a applies it."})) is None
+    assert check(graph(meta={"rejoin_reason": "  "})) is not None
+    assert check(graph(other_child=True)) is None
+    assert check(graph(middle_path="models/marts/cs.sql")) is None  # a published mart has readers outside dbt
+
+
+def test_dbt_project_keeps_its_conventions(tmp_path):
+    parse = run(
+        str(BIN / "dbt"),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        ".",
+        "--profiles-dir",
+        ".",
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+    )
+    assert parse.returncode == 0, parse.stdout + parse.stderr
+    result = run(str(BIN / "dbt-score"), "lint", "--manifest", str(tmp_path / "target" / "manifest.json"))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -69,6 +69,7 @@ def small(tmp_path):
                 file_name=file_name,
                 file_sha256=sha256_of(mirror / file_name),
                 bytes=(mirror / file_name).stat().st_size,
+                url="",
                 mirror_path=file_name,
                 license="test",
                 description=f"test file {file_name}",

@@ -157,3 +157,12 @@ def test_a_column_with_an_unknown_type_is_a_project_error(built):
     changed["nodes"]["model.ice287g.counts"]["columns"]["count"]["data_type"] = "hugeint"
     with pytest.raises(ProjectError, match=r"_marts.yml: counts.count has data_type 'hugeint'"):
         resource_schemas(changed)
+
+
+def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
+    from ice287g.dbt import run_dbt
+    from ice287g.errors import InputError
+
+    with pytest.raises(ProjectError, match=r"^dbt no-such-command: exit code 2") as err:
+        run_dbt(REPO, tmp_path / "x.duckdb", tmp_path, ["no-such-command"])
+    assert not isinstance(err.value, InputError)

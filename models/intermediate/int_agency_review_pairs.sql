@@ -32,7 +32,7 @@ where
     a.agency_id <> b.agency_id
     and not pairs.has_conflicting_rows
     and (
-        pairs.edit_distance <= 3
+        pairs.edit_distance <= {{ var('close_spelling_edit_distance') }}
         or starts_with(pairs.name_b, pairs.name_a || ' ')
         or starts_with(pairs.name_a, pairs.name_b || ' ')
     )

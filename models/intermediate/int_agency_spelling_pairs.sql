@@ -55,7 +55,7 @@ similar_pairs as (
         on a.state_code = b.state_code and a.canonical_name < b.canonical_name
     where
         a.match_key = b.match_key
-        or levenshtein(a.canonical_name, b.canonical_name) <= 3
+        or levenshtein(a.canonical_name, b.canonical_name) <= {{ var('close_spelling_edit_distance') }}
         or jaro_winkler_similarity(a.canonical_name, b.canonical_name) >= {{ var('name_similarity_threshold') }}
         or starts_with(b.canonical_name, a.canonical_name || ' ')
         or starts_with(a.canonical_name, b.canonical_name || ' ')
@@ -98,18 +98,17 @@ spans as (
 ),
 
 handovers as (
+    -- a row (same key) last listed under one spelling and first under another soon after
     select distinct
         x.state_code,
         least(x.canonical_name, y.canonical_name) as name_a,
         greatest(x.canonical_name, y.canonical_name) as name_b
     from spans as x
     inner join spans as y
-        on
-            x.state_code = y.state_code
-            and x.row_key = y.row_key
-            and x.canonical_name <> y.canonical_name
-            and x.last_sequence < y.first_sequence
-            and y.first_sequence <= x.last_sequence + {{ var('lineage_window_publications') }}
+        on x.state_code = y.state_code and x.row_key = y.row_key
+    where
+        x.canonical_name <> y.canonical_name
+        and y.first_sequence - x.last_sequence between 1 and {{ var('lineage_window_publications') }}
 ),
 
 pairs as (

@@ -1,5 +1,11 @@
 -- One row per reviewed fix (a row of a seeds/fix_*.csv table or agency_types.csv) with how many
 -- raw rows or files it matched in this build. A fix matching nothing is stale: the build warns.
+{%- set value_fixes = [
+    ('fix_state_names', 'published_state', 'listing_rows.state_name'),
+    ('fix_support_types', 'published_support_type', 'listing_rows.support_type_name'),
+    ('agency_types', 'published_agency_type', 'listing_rows.agency_type_name'),
+    ('fix_signed_dates', 'published_signed_date', 'trim(listing_rows.signed_published)'),
+] %}
 with listing_rows as (
     select * from {{ ref('int_listing_rows') }}
 ),
@@ -8,46 +14,18 @@ files as (
     select * from {{ ref('stg_raw__files') }}
 )
 
-select
-    'fix_state_names' as fix_table,
-    fixes.published_state as fixed_value,
-    fixes.reason,
-    (
-        select count(*) from listing_rows
-        where listing_rows.state_name = fixes.published_state
-    ) as match_count
-from {{ ref('fix_state_names') }} as fixes
-union all
-select
-    'fix_support_types' as fix_table,
-    fixes.published_support_type as fixed_value,
-    fixes.reason,
-    (
-        select count(*) from listing_rows
-        where listing_rows.support_type_name = fixes.published_support_type
-    ) as match_count
-from {{ ref('fix_support_types') }} as fixes
-union all
-select
-    'agency_types' as fix_table,
-    fixes.published_agency_type as fixed_value,
-    fixes.reason,
-    (
-        select count(*) from listing_rows
-        where listing_rows.agency_type_name = fixes.published_agency_type
-    ) as match_count
-from {{ ref('agency_types') }} as fixes
-union all
-select
-    'fix_signed_dates' as fix_table,
-    fixes.published_signed_date as fixed_value,
-    fixes.reason,
-    (
-        select count(*) from listing_rows
-        where trim(listing_rows.signed_published) = fixes.published_signed_date
-    ) as match_count
-from {{ ref('fix_signed_dates') }} as fixes
-union all
+{% for fix_table, fixed_column, matched in value_fixes -%}
+    select
+        '{{ fix_table }}' as fix_table,
+        fixes.{{ fixed_column }} as fixed_value,
+        fixes.reason,
+        (
+            select count(*) from listing_rows
+            where {{ matched }} = fixes.{{ fixed_column }}
+        ) as match_count
+    from {{ ref(fix_table) }} as fixes
+    union all
+{% endfor -%}
 select
     'fix_snapshot_dates' as fix_table,
     fixes.file_name as fixed_value,

@@ -46,7 +46,7 @@ newest as (
     select
         list,
         max(sequence) as sequence
-    from {{ ref('int_publications') }}
+    from {{ ref('int_snapshot_publications') }}
     group by list
 )
 

@@ -4,7 +4,7 @@ with snapshots as (
         publications.publication_id,
         publications.is_first_snapshot,
         snapshots.*
-    from {{ ref('int_publications') }} as publications
+    from {{ ref('int_snapshot_publications') }} as publications
     inner join {{ ref('int_snapshots') }} as snapshots
         on publications.file_sha256 = snapshots.file_sha256
 ),
@@ -12,7 +12,8 @@ with snapshots as (
 listed as (
     select
         publication_id,
-        count(distinct coalesce(agreement_id, application_id)) as agreement_count,
+        count(distinct agreement_id) as agreement_count,
+        count(distinct application_id) as application_count,
         count(distinct state_code) as state_count
     from {{ ref('int_publication_listings') }}
     group by publication_id
@@ -25,7 +26,13 @@ select
     publications.published_slot,
     cast(publications.sequence as integer) as sequence,
     cast(firsts.row_count as integer) as row_count,
-    cast(coalesce(listed.agreement_count, 0) as integer) as agreement_count,
+    -- each count is empty on the other list, where it does not apply
+    case
+        when publications.list = 'participating' then cast(coalesce(listed.agreement_count, 0) as integer)
+    end as agreement_count,
+    case
+        when publications.list = 'pending' then cast(coalesce(listed.application_count, 0) as integer)
+    end as application_count,
     cast(coalesce(listed.state_count, 0) as integer) as state_count,
     min(coalesce(snapshots.captured_at, snapshots.archived_at)) as first_captured_at,
     cast(count(*) as integer) as snapshot_count,
@@ -34,7 +41,7 @@ select
     publications.content_hash,
     lineage.is_in_lineage,
     lineage.lineage_flags as flags
-from {{ ref('int_publications') }} as publications
+from {{ ref('int_snapshot_publications') }} as publications
 inner join {{ ref('int_lineage_publications') }} as lineage on publications.publication_id = lineage.publication_id
 inner join snapshots on publications.file_sha256 = snapshots.file_sha256
 inner join snapshots as firsts

@@ -22,5 +22,5 @@ select
     snapshots.content_hash,
     snapshots.flags
 from {{ ref('int_snapshots') }} as snapshots
-inner join {{ ref('int_publications') }} as publications
+inner join {{ ref('int_snapshot_publications') }} as publications
     on snapshots.file_sha256 = publications.file_sha256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -167,22 +168,26 @@ def diff(
         print(render(compare(*folders), f"{PACKAGE_NAME} {old} → {new}", old), end="")
 
 
+def _seed(seed, registry: Path, manifest: Path, what: str) -> None:
+    """Run a registry's ``seed(registry, manifest)`` and say what it added."""
+    try:
+        added = seed(registry, manifest)
+    except BuildError as exc:
+        _fail(exc)
+    with open(registry, newline="", encoding="utf-8") as fh:
+        total = sum(1 for _ in csv.DictReader(fh))
+    console.print(f"{added} new of {total} registered {what} ({registry})")
+
+
 @sources_app.command("seed")
 def sources_seed(
     manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the mirror's).")] = None,
 ) -> None:
     """Add every row of a raw-snapshots MANIFEST.csv to the registry (idempotent)."""
-    from ice287g.registry import Registry, entries_from_manifest
+    from ice287g.registry import seed_registry
 
     settings = _settings()
-    manifest = manifest or (settings.mirror / "MANIFEST.csv")
-    try:
-        registry = Registry.load(settings.registry)
-        added = sum(registry.add(e) for e in entries_from_manifest(manifest))
-    except BuildError as exc:
-        _fail(exc)
-    registry.save()
-    console.print(f"{added} new of {len(registry)} registered snapshots ({settings.registry})")
+    _seed(seed_registry, settings.registry, manifest or settings.mirror / "MANIFEST.csv", "snapshots")
 
 
 @sources_app.command("seed-references")
@@ -190,16 +195,11 @@ def sources_seed_references(
     manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the reference mirror's).")] = None,
 ) -> None:
     """Add every row of the reference mirror's MANIFEST.csv to sources/references.csv (idempotent)."""
-    from ice287g.references import load_registry, seed_registry
+    from ice287g.references import seed_registry
 
     settings = _settings()
-    manifest = manifest or (settings.reference_folder / "MANIFEST.csv")
-    try:
-        added = seed_registry(settings.reference_registry, manifest)
-        total = len(load_registry(settings.reference_registry))
-    except BuildError as exc:
-        _fail(exc)
-    console.print(f"{added} new of {total} registered references ({settings.reference_registry})")
+    manifest = manifest or settings.reference_folder / "MANIFEST.csv"
+    _seed(seed_registry, settings.reference_registry, manifest, "references")
 
 
 @sources_app.command("summary")

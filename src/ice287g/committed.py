@@ -14,16 +14,15 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
 import subprocess
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
 from ice287g import PACKAGE_NAME
 from ice287g.changes import compare, render
+from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
 from ice287g.registry import sha256_of
 
@@ -31,19 +30,6 @@ INDEX = "releases.csv"
 CHANGELOG = "CHANGELOG.md"
 CHANGELOG_HEAD = "# Changelog\n\nOne section per release of the ice287g data package, newest first.\n\n"
 SECTION = re.compile(r"^## ", re.M)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step: a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a release is for everyone
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def committed_version(release: Path) -> str | None:

@@ -15,17 +15,18 @@ import yaml
 
 from ice287g.errors import ProjectError
 
-README_START = "<!-- tuning-vars:start (generated from dbt_project.yml by `ice287g docs`) -->"
-README_END = "<!-- tuning-vars:end -->"
-
-_VAR_LINE = re.compile(r"^  (?P<name>[a-z_]+):\s*(?P<value>.+?)\s*$")
-
 
 @dataclass(frozen=True)
 class TuningVar:
     name: str
     value: object
     reason: str
+
+
+README_START = "<!-- tuning-vars:start (generated from dbt_project.yml by `ice287g docs`) -->"
+README_END = "<!-- tuning-vars:end -->"
+
+_VAR_LINE = re.compile(r"^  (?P<name>[a-z_]+):\s*(?P<value>.+?)\s*$")
 
 
 def tuning_vars(root: Path) -> list[TuningVar]:

@@ -22,39 +22,7 @@ from ice287g.workbook import read_workbook
 # Bump when the reader's output changes, so that every file is read again on the next build.
 READER_VERSION = 2
 
-CELL_TYPE = pa.struct(
-    [
-        ("column_number", pa.int32()),
-        ("header", pa.string()),
-        ("text", pa.string()),
-        ("kind", pa.string()),
-        ("hyperlink", pa.string()),
-    ]
-)
-ROWS_SCHEMA = pa.schema(
-    [
-        ("file_sha256", pa.string()),
-        ("sheet_index", pa.int32()),
-        ("sheet_name", pa.string()),
-        ("row_number", pa.int32()),
-        ("is_header", pa.bool_()),
-        ("cells", pa.list_(CELL_TYPE)),
-    ]
-)
-SHEETS_SCHEMA = pa.schema(
-    [
-        ("file_sha256", pa.string()),
-        ("sheet_index", pa.int32()),
-        ("sheet_name", pa.string()),
-        ("layout", pa.string()),
-        ("list", pa.string()),
-        ("header_row_number", pa.int32()),
-        ("header", pa.list_(pa.string())),
-        ("data_row_count", pa.int32()),
-        ("reader_version", pa.int32()),
-    ]
-)
-
+# The raw tables' one definition; the loader's Arrow batches take their types from it on insert.
 DDL = """
 create table if not exists raw_sheets (
     file_sha256 varchar, sheet_index integer, sheet_name varchar, layout varchar, list varchar,
@@ -66,6 +34,8 @@ create table if not exists raw_rows (
     cells struct(column_number integer, header varchar, text varchar, kind varchar, hyperlink varchar)[]
 );
 """
+ROW_COLUMNS = ("file_sha256", "sheet_index", "sheet_name", "row_number", "is_header")
+CELL_FIELDS = ("column_number", "header", "text", "kind", "hyperlink")
 
 
 @dataclass
@@ -81,9 +51,9 @@ class _Batch:
 
     def __init__(self):
         self.sheets: list[dict] = []
-        self.rows = {name: [] for name in ROWS_SCHEMA.names if name != "cells"}
+        self.rows = {name: [] for name in ROW_COLUMNS}
         self.offsets = [0]
-        self.cells = {name: [] for name in CELL_TYPE.names}
+        self.cells = {name: [] for name in CELL_FIELDS}
 
     def add_file(self, entry: Entry, path: Path, layouts) -> None:
         """Read one workbook; raises InputError naming the file."""
@@ -118,16 +88,14 @@ class _Batch:
                 self.offsets.append(len(self.cells["text"]))
 
     def sheets_table(self) -> pa.Table:
-        return pa.Table.from_pylist(self.sheets, schema=SHEETS_SCHEMA)
+        return pa.Table.from_pylist(self.sheets)
 
     def rows_table(self) -> pa.Table:
-        cells = pa.StructArray.from_arrays(
-            [pa.array(self.cells[f.name], type=f.type) for f in CELL_TYPE],
-            fields=list(CELL_TYPE),
-        )
-        columns = [pa.array(self.rows[f.name], type=f.type) for f in ROWS_SCHEMA if f.name != "cells"]
+        # types are inferred here and cast to the DDL's on insert
+        cells = pa.StructArray.from_arrays([pa.array(self.cells[n]) for n in CELL_FIELDS], names=list(CELL_FIELDS))
+        columns = [pa.array(self.rows[n]) for n in ROW_COLUMNS]
         columns.append(pa.ListArray.from_arrays(pa.array(self.offsets, type=pa.int32()), cells))
-        return pa.Table.from_arrays(columns, schema=ROWS_SCHEMA)
+        return pa.Table.from_arrays(columns, names=[*ROW_COLUMNS, "cells"])
 
 
 def load_raw(

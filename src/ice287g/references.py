@@ -9,14 +9,13 @@ loaded as ``raw_<name>`` tables when they are CSV. The files themselves are neve
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from ice287g.csvfile import manifest_rows, read_rows, rows_text, write_atomically
 from ice287g.errors import InputError
 from ice287g.settings import Settings
 from ice287g.store import Store, resolve
@@ -36,22 +35,26 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class Reference:
-    # Short snake_case id of the reference; CSV references load as the table raw_<name>.
+    """One registered reference file: a row of ``sources/references.csv``.
+
+    - ``name``: Short snake_case id of the reference; CSV references load as the table raw_<name>.
+    - ``file_name``: The file's name in the reference mirror.
+    - ``file_sha256``: SHA-256 of the file's bytes; what every copy must hash to.
+    - ``bytes``: Size of the file in bytes.
+    - ``url``: Pinned download URL serving these bytes, where there is one (else empty).
+    - ``mirror_path``: The file's path relative to the reference mirror folder.
+    - ``license``: The licence or public-domain status of the file, as the mirror's manifest gives it.
+    - ``description``: What the file holds and where the copy was taken from.
+    """
+
     name: str
-    # The file's name in the reference mirror.
     file_name: str
-    # SHA-256 of the file's bytes; what every copy must hash to.
     file_sha256: str
-    # Size of the file in bytes.
     bytes: int
-    # Pinned download URL serving these bytes, where there is one (else empty).
-    url: str = ""
-    # The file's path relative to the reference mirror folder.
-    mirror_path: str = ""
-    # The licence or public-domain status of the file, as the mirror's manifest gives it.
-    license: str = ""
-    # What the file holds and where the copy was taken from.
-    description: str = ""
+    url: str
+    mirror_path: str
+    license: str
+    description: str
 
     @property
     def short(self) -> str:
@@ -108,50 +111,31 @@ def load_registry(path: Path) -> list[Reference]:
     if not path.exists():
         raise InputError(str(path), "reference registry not found (run `ice287g sources seed-references`)")
     references: list[Reference] = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(FIELDS) - set(reader.fieldnames or [])
-        if missing:
-            raise InputError(str(path), f"reference registry lacks columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            subject = f"{path}:{line}"
-            try:
-                size = int(row["bytes"])
-            except (TypeError, ValueError) as exc:
-                raise InputError(subject, f"bytes is not a whole number: {row['bytes']!r}") from exc
-            reference = Reference(**{k: row[k] or "" for k in FIELDS if k != "bytes"}, bytes=size)
-            references.append(check(reference, subject))
+    for subject, row in read_rows(path, FIELDS, "reference registry"):
+        try:
+            size = int(row["bytes"])
+        except (TypeError, ValueError) as exc:
+            raise InputError(subject, f"bytes is not a whole number: {row['bytes']!r}") from exc
+        reference = Reference(**{k: row[k] or "" for k in FIELDS if k != "bytes"}, bytes=size)
+        references.append(check(reference, subject))
     _check_unique(references, str(path))
     return sorted(references, key=lambda r: r.name)
 
 
 def to_csv(references: list[Reference]) -> str:
     """The registry text: fixed columns, rows sorted by name, LF line ends."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for reference in sorted(references, key=lambda r: r.name):
-        writer.writerow(asdict(reference))
-    return out.getvalue()
+    return rows_text(sorted(references, key=lambda r: r.name), FIELDS)
 
 
 def save_registry(path: Path, references: list[Reference]) -> None:
     _check_unique(references, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_text(to_csv(references), encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, to_csv(references).encode())
 
 
 def references_from_manifest(manifest: Path) -> list[Reference]:
     """A reference for every row of the reference mirror's ``MANIFEST.csv``, sorted by name."""
-    if not manifest.exists():
-        raise InputError(str(manifest), "manifest not found")
-    with open(manifest, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     references = []
-    for line, row in enumerate(rows, start=2):
-        subject = f"{manifest}:{line}"
+    for subject, row in manifest_rows(manifest):
         try:
             source = row["source"].strip()
             file_name = PurePosixPath(row["path"]).name

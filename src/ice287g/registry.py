@@ -6,46 +6,49 @@ name makes. The file is written sorted and with fixed formatting so that it diff
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ice287g.csvfile import manifest_rows, read_rows, rows_text, write_atomically
 from ice287g.errors import InputError
 from ice287g.names import parse_name
 
 
 @dataclass(frozen=True)
 class Entry:
-    # SHA-256 of the file's bytes; the snapshot's identity.
+    """One registered snapshot file: a row of ``sources/snapshots.csv``.
+
+    - ``file_sha256``: SHA-256 of the file's bytes; the snapshot's identity.
+    - ``file_name``: The file's name as the publisher or archive gave it.
+    - ``bytes``: Size of the file in bytes.
+    - ``claimed_list``: The list the name claims (participating or pending); checked against contents.
+    - ``claimed_date``: The publication date ICE's name claims (ISO), empty when the name has none or it is not a date.
+    - ``claimed_date_text``: The digits of the name's date exactly as written, kept for typos.
+    - ``claimed_slot``: The time of day the name claims (am, mid, pm).
+    - ``captured_at``: When the file was captured (UTC), where known: Wayback timestamp, archive folder or acquire time.
+    - ``archive``: The public archive (or 'maintainer' / 'ice.gov') the file came from.
+    - ``archive_commit``: The archive commit that holds the file.
+    - ``archive_path``: The file's path inside that archive.
+    - ``archived_at``: When the archive first committed the file (UTC): an upper bound on capture.
+    - ``url``: Pinned download URL; what it serves must match file_sha256.
+    - ``mirror_path``: The file's path relative to the mirror folder, where it has one.
+    """
+
     file_sha256: str
-    # The file's name as the publisher or archive gave it.
     file_name: str
-    # Size of the file in bytes.
     bytes: int
-    # The list the name claims (participating or pending); checked against contents.
     claimed_list: str = ""
-    # The publication date ICE's name claims (ISO), empty when the name has none or it is not a date.
     claimed_date: str = ""
-    # The digits of the name's date exactly as written, kept for typos.
     claimed_date_text: str = ""
-    # The time of day the name claims (am, mid, pm).
     claimed_slot: str = ""
-    # When the file was captured (UTC), where known: Wayback timestamp, archive folder or acquire time.
     captured_at: str = ""
-    # The public archive (or 'maintainer' / 'ice.gov') the file came from.
     archive: str = ""
-    # The archive commit that holds the file.
     archive_commit: str = ""
-    # The file's path inside that archive.
     archive_path: str = ""
-    # When the archive first committed the file (UTC): an upper bound on capture.
     archived_at: str = ""
-    # Pinned download URL; what it serves must match file_sha256.
     url: str = ""
-    # The file's path relative to the mirror folder, where it has one.
     mirror_path: str = ""
 
     @property
@@ -109,21 +112,16 @@ class Registry:
         if not path.exists():
             return cls(path)
         entries: dict[str, Entry] = {}
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = set(FIELDS) - set(reader.fieldnames or [])
-            if missing:
-                raise InputError(str(path), f"registry lacks columns {sorted(missing)}")
-            for line, row in enumerate(reader, start=2):
-                try:
-                    entry = Entry(**{k: row[k] for k in FIELDS if k != "bytes"}, bytes=int(row["bytes"]))
-                except (TypeError, ValueError) as exc:
-                    raise InputError(f"{path}:{line}", f"malformed registry row ({exc})") from exc
-                if len(entry.file_sha256) != 64 or any(c not in "0123456789abcdef" for c in entry.file_sha256):
-                    raise InputError(f"{path}:{line}", f"not a sha256: {entry.file_sha256!r}")
-                if entry.file_sha256 in entries:
-                    raise InputError(f"{path}:{line}", f"sha256 {entry.file_sha256} is registered twice")
-                entries[entry.file_sha256] = entry
+        for subject, row in read_rows(path, FIELDS, "registry"):
+            try:
+                entry = Entry(**{k: row[k] for k in FIELDS if k != "bytes"}, bytes=int(row["bytes"]))
+            except (TypeError, ValueError) as exc:
+                raise InputError(subject, f"malformed registry row ({exc})") from exc
+            if len(entry.file_sha256) != 64 or any(c not in "0123456789abcdef" for c in entry.file_sha256):
+                raise InputError(subject, f"not a sha256: {entry.file_sha256!r}")
+            if entry.file_sha256 in entries:
+                raise InputError(subject, f"sha256 {entry.file_sha256} is registered twice")
+            entries[entry.file_sha256] = entry
         return cls(path, entries)
 
     def __len__(self) -> int:
@@ -143,28 +141,16 @@ class Registry:
         return True
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for entry in self.sorted():
-            writer.writerow(asdict(entry))
-        return out.getvalue()
+        return rows_text(self.sorted(), FIELDS)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".csv.tmp")
-        tmp.write_text(self.to_csv(), encoding="utf-8")
-        tmp.replace(self.path)
+        write_atomically(self.path, self.to_csv().encode())
 
 
 def entries_from_manifest(manifest: Path) -> list[Entry]:
     """Registry entries for every row of a raw-snapshots ``MANIFEST.csv``."""
-    if not manifest.exists():
-        raise InputError(str(manifest), "manifest not found")
-    with open(manifest, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     entries = []
-    for line, row in enumerate(rows, start=2):
+    for subject, row in manifest_rows(manifest):
         try:
             entries.append(
                 make_entry(
@@ -180,5 +166,13 @@ def entries_from_manifest(manifest: Path) -> list[Entry]:
                 )
             )
         except (KeyError, ValueError) as exc:
-            raise InputError(f"{manifest}:{line}", f"malformed manifest row ({exc})") from exc
+            raise InputError(subject, f"malformed manifest row ({exc})") from exc
     return entries
+
+
+def seed_registry(path: Path, manifest: Path) -> int:
+    """Register every row of a raw-snapshots ``MANIFEST.csv`` at ``path``; returns how many were new."""
+    registry = Registry.load(path)
+    added = sum(registry.add(entry) for entry in entries_from_manifest(manifest))
+    registry.save()
+    return added

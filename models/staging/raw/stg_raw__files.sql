@@ -7,11 +7,11 @@ select
     try_cast(nullif(claimed_date, '') as date) as claimed_date,
     nullif(claimed_date_text, '') as claimed_date_text,
     nullif(claimed_slot, '') as claimed_slot,
-    strptime(nullif(captured_at, ''), '%Y-%m-%dT%H:%M:%SZ') as captured_at,
+    cast(nullif(captured_at, '') as timestamp) as captured_at,
     nullif(archive, '') as archive,
     nullif(archive_commit, '') as archive_commit,
     nullif(archive_path, '') as archive_path,
-    strptime(nullif(archived_at, ''), '%Y-%m-%dT%H:%M:%SZ') as archived_at,
+    cast(nullif(archived_at, '') as timestamp) as archived_at,
     nullif(url, '') as source_url,
     nullif(mirror_path, '') as mirror_path
 from {{ source('raw', 'raw_files') }}
