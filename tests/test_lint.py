@@ -162,6 +162,22 @@ def test_dbt_rule_no_rejoin_of_upstream_concepts():
     assert check(graph(middle_path="models/marts/cs.sql")) is None  # a published mart has readers outside dbt
 
 
+def test_dbt_rule_parents_within_limit():
+    from ice287g.dbt_rules import MAX_PARENTS, parents_within_limit
+
+    check = parents_within_limit().evaluate
+
+    def reading(count, meta=None):
+        model = _model("int_a", "models/intermediate/int_a.sql", meta=meta)
+        model.parents = [_model(f"int_p{i}", f"models/intermediate/int_p{i}.sql") for i in range(count)]
+        return model
+
+    assert check(reading(MAX_PARENTS)) is None
+    violation = check(reading(MAX_PARENTS + 1))
+    assert violation is not None and f"Reads {MAX_PARENTS + 1} parents" in violation.message
+    assert check(reading(MAX_PARENTS + 1, meta={"many_parents_reason": "one lookup join per seed"})) is None
+
+
 def test_dbt_project_keeps_its_conventions(tmp_path):
     parse = run(
         str(BIN / "dbt"),

@@ -113,3 +113,21 @@ def no_rejoin_of_upstream_concepts(model: Model) -> RuleViolation | None:
                 "fold it in, or give meta.rejoin_reason."
             )
     return None
+
+
+# dbt-project-evaluator's bound on direct parents ("too many joins"): beyond it a model usually
+# does several jobs at once.
+MAX_PARENTS = 7
+
+
+@rule(severity=Severity.HIGH)
+def parents_within_limit(model: Model) -> RuleViolation | None:
+    """A model reads at most MAX_PARENTS models, seeds and sources, unless meta.many_parents_reason says why."""
+    if str(model.meta.get("many_parents_reason") or "").strip():
+        return None
+    count = len({parent.unique_id for parent in model.parents})
+    if count > MAX_PARENTS:
+        return RuleViolation(
+            message=f"Reads {count} parents (over {MAX_PARENTS}): split it, or give meta.many_parents_reason."
+        )
+    return None
