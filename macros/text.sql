@@ -51,7 +51,7 @@
         ('\\bft\\b', 'fort'),
         ('\\btwp\\b', 'township'),
         ('\\bdist\\b', 'district'),
-        ('^the ', ''),
+        ('^(the )+', ''),
     ] -%}
     {%- set base = "regexp_replace(lower(" ~ expression ~ "), '[''’‘`´.,()]', '', 'g')" -%}
     {%- set base = "regexp_replace(" ~ base ~ ", '&', ' and ', 'g')" -%}
@@ -86,8 +86,14 @@
 {% macro agency_match_key(expression, state_name, state_code) -%}
     {%- set state_bodies = 'department|dept|state|highway|office|bureau|division|attorney|police|patrol|marine'
         ~ '|wildlife|fish|game|correction|corrections|board|commission|university' -%}
-    {%- set state = "' || " ~ state_name ~ " || '|' || lower(" ~ state_code ~ ") || '" -%}
+    {#- the state's name and code as canonical names spell them: "U.S." has no dots, Colorado's "CO" is "county" -#}
+    {%- set state = "' || " ~ canonical_agency_name(state_name) ~ " || '|' || "
+        ~ canonical_agency_name("lower(" ~ state_code ~ ")") ~ " || '" -%}
     {%- set ns = namespace(sql=expression) -%}
+    {#- abbreviated state bodies are spelled out first, so the state's name before them can go -#}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bbocc\\b', 'board of county commissioners', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdps\\b', 'department of public safety', 'g')" -%}
+    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdoc\\b', 'department of corrections', 'g')" -%}
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '^(city|town|village) of ', '')" -%}
     {%- set state_prefix = "'^(state of )?(" ~ state ~ ") (" ~ state_bodies ~ ")\\b'" -%}
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", " ~ state_prefix ~ ", '\\3')" -%}
@@ -95,9 +101,6 @@
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bparish\\b', 'county', 'g')" -%}
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bconstables?( office)?\\b', 'constable', 'g')" -%}
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bsheriff department\\b', 'sheriff office', 'g')" -%}
-    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bbocc\\b', 'board of county commissioners', 'g')" -%}
-    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdps\\b', 'department of public safety', 'g')" -%}
-    {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bdoc\\b', 'department of corrections', 'g')" -%}
     {%- set words = "string_split(" ~ ns.sql ~ ", ' ')" -%}
     array_to_string(list_sort(list_distinct(list_transform(
         list_filter(

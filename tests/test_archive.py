@@ -1,5 +1,7 @@
 """Integration: the full build over every real archived snapshot in ../shared."""
 
+import csv
+import datetime as dt
 import os
 
 import duckdb
@@ -37,19 +39,24 @@ def archive_build(tmp_path_factory):
 
 def test_every_registered_snapshot_is_loaded(archive_build):
     settings, result, con = archive_build
-    registered = len(Registry.load(settings.registry))
-    assert registered >= 1124
+    registry = Registry.load(settings.registry)
+    with open(SHARED / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
+        mirrored = {row["sha256"] for row in csv.DictReader(fh)}
+    # the registry holds exactly the archive's files: none missing, none that is not in it
+    assert set(registry.entries) == mirrored
+    registered = len(registry)
     assert result.load.files_total == registered
     (loaded,) = con.execute("select count(distinct file_sha256) from raw_sheets").fetchall()[0]
     assert loaded == registered
 
 
-def test_all_eras_layouts_are_present(archive_build):
+def test_every_registered_layout_is_seen_in_the_archive_and_no_other(archive_build):
+    """The archive holds every layout of sources/layouts.csv: a layout no longer detected, or a
+    new one, fails here."""
     _, result, _ = archive_build
-    participating = [name for name in result.load.layouts if name.startswith("participating")]
-    pending = [name for name in result.load.layouts if name.startswith("pending")]
-    assert len(participating) >= 5
-    assert len(pending) >= 3
+    with open(REPO / "sources" / "layouts.csv", newline="", encoding="utf-8") as fh:
+        registered = {row["layout"] for row in csv.DictReader(fh)}
+    assert set(result.load.layouts) == registered
 
 
 def test_every_row_is_a_data_row_of_some_sheet(archive_build):
@@ -136,7 +143,8 @@ def test_the_135_row_list_of_january_2025_spans_21_states(archive_build):
 
 def test_a_newer_list_changes_no_existing_id(archive_build, tmp_path_factory):
     """Build without the newest participating list: every agency, agreement and publication id of
-    that build must survive unchanged when the newest list is added."""
+    that build must survive unchanged when the newest list is added, and the only ids added are
+    those of the publication and of what it is the first to list."""
     from ice287g.registry import Registry
 
     settings, _, con = archive_build
@@ -159,15 +167,22 @@ def test_a_newer_list_changes_no_existing_id(archive_build, tmp_path_factory):
         dist_dir=work / "dist",
     )
     build(earlier, say=lambda _m: None)
+    (newest_id, newest_date) = _one(
+        con, "select publication_id, published_date from snapshots where file_sha256 = ?", newest_sha
+    )
     with duckdb.connect(str(earlier.database), read_only=True) as old:
-        for table, key in (
-            ("agencies", "agency_id"),
-            ("agreements", "agreement_id"),
-            ("publications", "publication_id"),
+        for table, key, new in (
+            ("agencies", "agency_id", "first_listed_date = ?"),
+            ("agreements", "agreement_id", "first_listed_date = ?"),
+            ("publications", "publication_id", "publication_id = ?"),
         ):
             before = {k for (k,) in old.execute(f"select {key} from {table}").fetchall()}
             after = {k for (k,) in con.execute(f"select {key} from {table}").fetchall()}
             assert before <= after, f"{table}: ids lost when a newer list was added: {sorted(before - after)[:5]}"
+            # and the only ids it adds are those of what the newest list shows first
+            newest = newest_id if table == "publications" else newest_date
+            added = {k for (k,) in con.execute(f"select {key} from {table} where {new}", [newest]).fetchall()}
+            assert after - before == added, f"{table}: {sorted((after - before) ^ added)[:5]}"
 
 
 # --- identity and lineage: every instance named in the audit of the 2026.3.27 build ---------
@@ -269,7 +284,8 @@ def test_damaged_capture_and_header_only_lists_are_flagged(archive_build):
         ("participating", "2024-12-11", "corrupted_row")
     ]
     header_only = [r for r in flagged if r[2] == "header_only"]
-    assert {r[0] for r in header_only} == {"pending"} and sum(r[3] for r in header_only) == 6
+    assert {r[0] for r in header_only} == {"pending"}
+    assert (len(header_only), sum(r[3] for r in header_only)) == (5, 6)  # 5 lists in 6 files (README)
     assert all(str(r[1]).startswith("2025-11") for r in header_only)
     # the phantom agency of the damaged row is gone, and Walton County's agreement has no gap
     assert _one(con, "select count(*) from agencies where agency_name ilike 'Waria%'") == (0,)
@@ -286,8 +302,9 @@ def test_an_absence_of_months_is_an_explicit_gap(archive_build):
         "select first_listed_date, delisted_date from agreement_periods where agreement_id = ? order by 1",
         [agreement_id],
     ).fetchall()
-    assert len(periods) == 2 and periods[1][1] is None
-    assert (periods[1][0] - periods[0][1]).days > 200
+    # listed from 2025-06-27, missing from the list of 2025-07-18 on, back on 2026-03-02 (checked
+    # against the raw rows of every participating list)
+    assert periods == [(dt.date(2025, 6, 27), dt.date(2025, 7, 18)), (dt.date(2026, 3, 2), None)]
 
 
 def test_ids_carry_no_typos_or_bad_expansions(archive_build):

@@ -111,10 +111,8 @@ def pending(n: int) -> list[list[object]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def marts(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("models")
-    settings = private_settings(tmp)
+def register_archive(settings) -> None:
+    """Register the lists P1..P6 and Q1..Q4 (and the repeated captures) in ``settings``' mirror."""
     for n, day in enumerate(P_DATES, start=1):
         rows, links = participating(n)
         register_in_mirror(settings, f"participatingAgencies{day:%m%d%Y}am.xlsx", rows, links)
@@ -128,6 +126,13 @@ def marts(tmp_path_factory):
         # Q3's file name claims the wrong list
         kind = "participating" if n == 3 else "pending"
         register_in_mirror(settings, f"{kind}Agencies{day:%m%d%Y}pm.xlsx", pending(n))
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("models")
+    settings = private_settings(tmp)
+    register_archive(settings)
     build(settings, say=lambda _m: None)
     con = duckdb.connect(str(settings.database), read_only=True)
     yield lambda sql: con.execute(sql).fetchall()
@@ -412,4 +417,74 @@ def test_every_publication_is_rebuilt_exactly_from_the_spans(marts):
     from conftest import SPAN_MISMATCHES
 
     assert marts(SPAN_MISMATCHES) == [(0, 0)]
-    assert marts("select count(*) > 0 from listings where occurrence = 2") == [(True,)]  # Eta, twice in P5
+    # Eta, twice in P5 and only there: the second row is a span of its own, over P5 alone
+    rows = marts(
+        """select l.agency_name_published, f.published_date, t.published_date from listings l
+        join publications f on f.publication_id = l.first_publication_id
+        join publications t on t.publication_id = l.last_publication_id
+        where l.occurrence = 2"""
+    )
+    assert rows == [("Eta Sheriff's Office", P_DATES[4], P_DATES[4])]
+
+
+# --- ids are stable when a later list re-spells an agency -------------------------------------
+
+P7_DATE = D(2025, 3, 18)
+# spellings of P6 and how a later list P7 spells the same agency: variants the match key joins
+RESPELLINGS = {
+    "Alpha County Sheriff's Office": "Alpha County Sheriffs Department",  # Sheriff's Office / Department
+    "Pi County Sheriff's Office": "Pi Parish Sheriff's Office",  # County / Parish
+    "Delta Police Department": "City of Delta Police Department",  # "City of"
+    "Walker County Sheriff's Office": "Walker County Sheriff's Dept.",  # beside Waller's, one letter apart
+}
+
+
+@pytest.fixture(scope="module")
+def respelled(tmp_path_factory):
+    """The archive of ``marts`` and a list P7: P6 again with the agencies of RESPELLINGS re-spelled,
+    built from scratch."""
+    settings = private_settings(tmp_path_factory.mktemp("respelled"))
+    register_archive(settings)
+    rows, links = participating(6)
+    rows = [[row[0], RESPELLINGS.get(row[1], row[1]), *row[2:]] for row in rows]
+    assert sum(row[1] in RESPELLINGS.values() for row in rows) == 6  # Alpha holds three agreements
+    register_in_mirror(settings, f"participatingAgencies{P7_DATE:%m%d%Y}am.xlsx", rows, links)
+    build(settings, say=lambda _m: None)
+    con = duckdb.connect(str(settings.database), read_only=True)
+    yield lambda sql: con.execute(sql).fetchall()
+    con.close()
+
+
+def test_a_later_list_that_re_spells_agencies_changes_no_id(marts, respelled):
+    for table, key in (("agencies", "agency_id"), ("agreements", "agreement_id"), ("applications", "application_id")):
+        before = marts(f"select {key} from {table} order by 1")
+        assert respelled(f"select {key} from {table} order by 1") == before, table
+    before = {p for (p,) in marts("select publication_id from publications")}
+    after = {p: d for p, d in respelled("select publication_id, published_date from publications")}
+    assert set(after) - before == {p for p, d in after.items() if d == P7_DATE} and len(after) == len(before) + 1
+
+
+def sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def test_a_re_spelled_agency_keeps_its_agency_and_agreement_ids(marts, respelled):
+    def ids(q, names):
+        listed = q(
+            f"""select agency_name_published, agency_id, agreement_id from listings
+            where list = 'participating' and agency_name_published in ({sql_list(names)})"""
+        )
+        by_name = {}
+        for name, agency_id, agreement_id in listed:
+            by_name.setdefault(name, set()).add((agency_id, agreement_id))
+        return by_name
+
+    before, after = ids(marts, RESPELLINGS), ids(respelled, RESPELLINGS.values())
+    for old, new in RESPELLINGS.items():
+        assert before[old] and after[new] == before[old], (old, new)
+    agencies = sorted({agency for pairs in before.values() for agency, _ in pairs})
+    assert len(agencies) == len(RESPELLINGS)
+    # and nothing else about their agreements changed: same status, signing, first listing, periods
+    sql = f"""select agreement_id, agency_id, status, signed_date, first_listed_date, period_count from agreements
+        where agency_id in ({sql_list(agencies)}) order by 1"""
+    assert len(marts(sql)) == 6 and respelled(sql) == marts(sql)
