@@ -166,3 +166,14 @@ def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
     with pytest.raises(ProjectError, match=r"^dbt no-such-command: exit code 2") as err:
         run_dbt(REPO, tmp_path / "x.duckdb", tmp_path, ["no-such-command"])
     assert not isinstance(err.value, InputError)
+
+
+def test_a_listing_that_lost_its_agency_without_a_flag_fails_the_gate(built, tmp_path):
+    _, manifest, frames = built
+    listings = frames["listings"].copy()
+    listings.loc[0, "agency_id"] = None
+    checks = check_frames({**frames, "listings": listings})
+    suite = plan(manifest, frames, REPO / "expectations", checks).suites["unidentified_listings_are_flagged"]
+    name = "unidentified_listings_are_flagged"
+    with pytest.raises(ValidationFailed, match=f"{name}: expect_column_values_to_be_in_set on is_flagged_damaged"):
+        validate(Plan({name: suite}, {name: checks[name]}), tmp_path, {})

@@ -43,7 +43,12 @@ def check_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     still_listed = (listings["list"] == "participating") & listings["last_publication_id"].isna()
     on_newest = set(listings.loc[still_listed, "agreement_id"].dropna())
     active = agreements[agreements["status"] == "active"][["agreement_id"]]
-    return {"active_agreements_on_newest_list": active.assign(on_newest_list=active["agreement_id"].isin(on_newest))}
+    unidentified = listings[listings["agency_id"].isna()][["listing_id", "row_flags"]]
+    damaged = unidentified["row_flags"].fillna("").str.split(",").apply(lambda flags: "corrupted_row" in flags)
+    return {
+        "active_agreements_on_newest_list": active.assign(on_newest_list=active["agreement_id"].isin(on_newest)),
+        "unidentified_listings_are_flagged": unidentified.assign(is_flagged_damaged=damaged.astype(bool)),
+    }
 
 
 def _quiet_gx() -> None:
