@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from ice287g.changes import changed_ids
 from ice287g.committed import locate
@@ -76,3 +77,15 @@ def test_a_released_version_is_found_in_git_by_its_index_line(tmp_path):
     assert (folder / "data" / "agencies.csv").read_text().split() == ["agency_id", "fl-x"]
     with pytest.raises(InputError, match="no such release"):
         locate("2031.1.1", repo, tmp_path / "dist", tmp_path / "work")
+
+
+def test_method_notes_head_only_the_first_version_of_a_method_release(tmp_path):
+    from ice287g.committed import method_notes
+
+    (tmp_path / "sources" / "method-releases").mkdir(parents=True)
+    (tmp_path / "sources" / "method-releases" / "2.md").write_text("Counts renamed.\n")
+    assert method_notes(tmp_path, "2026.3.27.2", since="2026.3.27.1") == "Counts renamed.\n"
+    assert method_notes(tmp_path, "2026.4.2.2", since="2026.3.27.2") == ""  # new data, same method
+    assert method_notes(tmp_path, "2026.3.27.2", since=None) == ""  # a first release has nothing to compare
+    assert method_notes(tmp_path, "2026.3.27.3", since="2026.3.27.2") == ""  # no note written for 3
+    assert method_notes(REPO, "2026.3.27.2", since="2026.3.27.1").startswith("The same 1,124 snapshots")

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from ice287g import PACKAGE_NAME
-from ice287g.committed import changelog_entry, check_index, index_entry, method_notes, released_rows, write_release
+from ice287g.committed import changelog_entry, check_index, index_entry, released_rows, write_release
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
@@ -158,7 +158,7 @@ def build(
                 staged,
                 version,
                 settings.build_dir / "validation" / "validation.json",
-                lambda folder: changelog_entry(settings.release, folder, version, method_notes(settings.root, version)),
+                lambda folder: changelog_entry(settings.release, folder, version, settings.root),
             )
         # a released version never changes: refuse before anything is published
         check_index(settings.release, index_entry(staged, zip_sha256=""))

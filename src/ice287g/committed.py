@@ -98,22 +98,29 @@ def check_index(release: Path, entry: dict[str, str]) -> bool:
     return False
 
 
-def method_notes(root: Path, version: str) -> str:
-    """The reviewed notes on what changed in the method of ``version``'s method release
-    (``sources/method-releases/<n>.md``), or empty when it has none."""
+def _method_release(version: str) -> int:
     parts = version.split(".")
-    path = root / "sources" / "method-releases" / f"{parts[3]}.md" if len(parts) == 4 else None
-    return path.read_text(encoding="utf-8") if path and path.exists() else ""
+    return int(parts[3]) if len(parts) == 4 else 0
 
 
-def changelog_entry(release: Path, staged: Path, version: str, notes: str = "") -> str:
+def method_notes(root: Path, version: str, since: str | None) -> str:
+    """The reviewed notes on what changed in the method (``sources/method-releases/<n>.md``) when
+    ``version`` is the first release of its method release after ``since``; else empty."""
+    if since is None or _method_release(since) == _method_release(version):
+        return ""
+    path = root / "sources" / "method-releases" / f"{_method_release(version)}.md"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def changelog_entry(release: Path, staged: Path, version: str, root: Path) -> str:
     """This version's changelog section: the one already in CHANGELOG.md when the version is
     released (a rebuild writes the same bytes), else the comparison with the committed release,
-    headed by ``notes`` on the method's changes."""
+    headed by the method's notes when the method changed since it."""
     existing = _sections(release).get(version)
     if existing is not None:
         return existing
     since = committed_version(release)
+    notes = method_notes(root, version, since)
     return render(compare(release if since else None, staged), f"{PACKAGE_NAME} {version}", since, notes)
 
 
