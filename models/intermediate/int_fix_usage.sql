@@ -47,3 +47,13 @@ select
             and listings.canonical_name = {{ canonical_agency_name('fixes.published_name') }}
     ) as match_count
 from {{ ref('fix_agency_names') }} as fixes
+union all
+select
+    'fix_agency_geography' as fix_table,
+    fixes.agency_id as fixed_value,
+    fixes.reason,
+    (
+        select count(*) from {{ ref('int_agency_names') }} as agency_names
+        where agency_names.agency_id = fixes.agency_id
+    ) as match_count
+from {{ ref('fix_agency_geography') }} as fixes

@@ -1,0 +1,41 @@
+-- One row per agency (agency_id of int_agency_names and of the agencies mart), with its state's
+-- and county's FIPS codes (int_agency_counties), its FBI ORI (int_agency_oris) and that ORI's
+-- population served, sworn officers and data year from the FBI roster, and the kind of body it
+-- is (geography_kind, int_agency_profiles), which decides the rules and the match rates reported.
+with profiles as (
+    select * from {{ ref('int_agency_profiles') }}
+),
+
+counties as (
+    select * from {{ ref('int_agency_counties') }}
+),
+
+oris as (
+    select * from {{ ref('int_agency_oris') }}
+),
+
+fbi as (
+    select * from {{ ref('int_fbi_agencies') }}
+),
+
+states as (
+    select * from {{ ref('stg_census__states') }}
+)
+
+select
+    profiles.agency_id,
+    profiles.state_code,
+    states.state_fips,
+    counties.county_fips,
+    counties.county_match,
+    oris.ori,
+    oris.ori_match,
+    fbi.population_served,
+    fbi.sworn_officers,
+    fbi.data_year as fbi_data_year,
+    profiles.geography_kind
+from profiles
+inner join counties on profiles.agency_id = counties.agency_id
+inner join oris on profiles.agency_id = oris.agency_id
+left join fbi on oris.ori = fbi.ori
+left join states on profiles.state_code = states.state_code
