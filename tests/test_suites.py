@@ -177,3 +177,71 @@ def test_a_listing_that_lost_its_agency_without_a_flag_fails_the_gate(built, tmp
     name = "unidentified_listings_are_flagged"
     with pytest.raises(ValidationFailed, match=f"{name}: expect_column_values_to_be_in_set on is_flagged_damaged"):
         validate(Plan({name: suite}, {name: checks[name]}), tmp_path, {})
+
+
+def test_a_malformed_or_unknown_fips_code_fails_the_gate(built, tmp_path):
+    settings, manifest, frames = built
+    full = plan(manifest, frames, REPO / "expectations", check_frames(frames))
+    parameters = validation_parameters(settings, 2, dt.date(2026, 11, 30))
+    assert frames["agencies"]["county_fips"].notna().any()
+    for bad, expectation in (("4801", "match_regex"), ("48999", "be_in_set"), ("12086", None)):
+        agencies = frames["agencies"].copy()
+        agencies.loc[agencies["county_fips"].notna().idxmax(), "county_fips"] = bad
+        one_table = Plan({"agencies": full.suites["agencies"]}, {"agencies": agencies})
+        if expectation is None:  # a real Census county (Miami-Dade) passes
+            assert validate(one_table, tmp_path / bad, parameters)["success"]
+            continue
+        with pytest.raises(ValidationFailed, match=f"agencies: expect_column_values_to_{expectation} on county_fips"):
+            validate(one_table, tmp_path / bad, parameters)
+
+
+def test_county_spans_that_do_not_add_up_fail_the_gate(built, tmp_path):
+    _, manifest, frames = built
+    name = "county_counts_add_up"
+    assert (check_frames(frames)[name]["count"] == check_frames(frames)[name]["count_by_county"]).all()
+    spans = frames["county_counts"].copy()
+    spans.loc[0, "count"] += 1
+    checks = check_frames({**frames, "county_counts": spans})
+    suite = plan(manifest, frames, REPO / "expectations", checks).suites[name]
+    with pytest.raises(ValidationFailed, match=f"{name}: expect_column_pair_values_to_be_equal"):
+        validate(Plan({name: suite}, {name: checks[name]}), tmp_path, {})
+
+
+def test_match_rates_count_each_group_and_the_readme_shows_the_committed_ones():
+    import pandas as pd
+
+    from ice287g import geography
+
+    agencies = pd.DataFrame(
+        {
+            "agency_id": ["a", "b", "c", "d"],
+            "government_level": ["county", "county", "municipal", "state"],
+            "agency_kind": ["sheriff", "corrections", "police", None],
+            "county_fips": ["12086", None, "12011", None],
+            "county_match": ["ice_county", "none", "reviewed_fix", "none"],
+            "ori": ["FL0130000", None, None, "FL0000000"],
+            "ori_match": ["fbi_name", "none", "none", "reviewed_fix"],
+        }
+    )
+    agreements = pd.DataFrame({"agency_id": ["a", "c", "d"], "status": ["active", "removed", "active"]})
+    rates = geography.match_rates(agencies, agreements).set_index(["group", "code"])
+    assert rates.loc[("county agencies", "county_fips"), ["agencies", "by_rule", "reviewed", "none"]].tolist() == [
+        2,
+        1,
+        0,
+        1,
+    ]
+    assert rates.loc[("municipal agencies", "county_fips"), "reviewed"] == 1
+    active = rates.loc[("agencies with an active agreement", "ori")]
+    assert (active["agencies"], active["by_rule"], active["reviewed"], active["share"]) == (2, 1, 1, 1.0)
+    assert rates.loc[("sheriffs and police ever listed", "ori"), "share"] == 0.5
+    lines = geography.rates_lines(geography.match_rates(agencies, agreements))
+    assert any(
+        line.startswith("ori for sheriffs and police ever listed: 50.0%") and "NOT met" in line for line in lines
+    )
+
+    committed = geography.match_rates(
+        pd.read_csv(REPO / "data" / "agencies.csv", dtype=str), pd.read_csv(REPO / "data" / "agreements.csv", dtype=str)
+    )
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert geography.rates_markdown(committed) in readme, "README's match rates drifted: run `ice287g docs`"

@@ -33,7 +33,8 @@ select
     fbi.population_served,
     fbi.sworn_officers,
     fbi.data_year as fbi_data_year,
-    profiles.geography_kind
+    profiles.geography_kind,
+    profiles.agency_kind
 from profiles
 inner join counties on profiles.agency_id = counties.agency_id
 inner join oris on profiles.agency_id = oris.agency_id

@@ -30,7 +30,18 @@ agencies as (
 )
 
 select
-    agencies.* exclude (last_listed_date, is_pending),
+    -- the excluded columns are agencies' (sqlfluff cannot tell, with a second table joined)
+    agencies.* exclude (last_listed_date, is_pending),  -- noqa: RF02
+    places.state_fips,
+    places.county_fips,
+    places.county_match,
+    places.ori,
+    places.ori_match,
+    places.population_served,
+    places.sworn_officers,
+    places.fbi_data_year,
+    places.geography_kind as government_level,
+    places.agency_kind,
     -- empty while on a newest list: a line changes when the agency does, not each time a list comes out
     case when not (agencies.is_participating or agencies.is_pending) then agencies.last_listed_date end
         as last_listed_date,
@@ -45,3 +56,4 @@ select
     ) as integer)
         as application_count
 from agencies
+inner join {{ ref('int_agency_geography') }} as places on agencies.agency_id = places.agency_id

@@ -60,6 +60,8 @@ successors as (
 select
     agreements.agreement_id,
     agreements.agency_id,
+    -- the agency's county, so a map of agreements by county needs no join
+    places.county_fips,
     agreements.support_model,
     agreements.signed_date,
     agreements.moa_url,
@@ -83,3 +85,4 @@ select
 from agreements
 inner join periods on agreements.agreement_id = periods.agreement_id
 left join successors on agreements.agreement_id = successors.agreement_id
+left join {{ ref('int_agency_geography') }} as places on agreements.agency_id = places.agency_id

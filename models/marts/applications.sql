@@ -76,6 +76,7 @@ held as (
 select
     applications.application_id,
     applications.agency_id,
+    places.county_fips,
     -- int_applications groups lists that name no model under 'unknown'; published, missing is empty
     nullif(applications.support_model, 'unknown') as support_model,
     applications.first_listed_date,
@@ -101,3 +102,4 @@ from applications
 cross join newest
 left join matches on applications.application_id = matches.application_id
 left join held on applications.application_id = held.application_id
+left join {{ ref('int_agency_geography') }} as places on applications.agency_id = places.agency_id

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ice287g import PACKAGE_NAME
+from ice287g import PACKAGE_NAME, geography
 from ice287g.committed import changelog_entry, check_index, index_entry, released_rows, write_release
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
@@ -85,9 +85,15 @@ def validation_parameters(settings: Settings, registered_files: int, today: dt.d
     return parameters
 
 
+def match_rates_lines(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """The geography match rates of this build, as lines to print."""
+    return geography.rates_lines(geography.match_rates(frames["agencies"], frames["agreements"]))
+
+
 REVIEW_FILES = {
     "agency_review_pairs.csv": "select * from int_agency_review_pairs order by state_code, name_a, name_b",
     "lineage_review.csv": "select * from review_lineage order by kind, claim, state_code, claim_id",
+    "agency_geography_review.csv": "select * from review_agency_geography order by all",
 }
 
 
@@ -147,6 +153,8 @@ def build(
             settings.build_dir / "validation",
             validation_parameters(settings, len(registry), today or dt.datetime.now(dt.UTC).date()),
         )
+        for line in match_rates_lines(frames):
+            say(line)
         newest = frames["publications"]["published_date"].max().date()
         version = version_for(newest)
         staged = work / "dist" / version

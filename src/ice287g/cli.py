@@ -56,17 +56,26 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
 
 @app.command()
 def docs() -> None:
-    """Regenerate the README's generated parts (the table of tuning vars) from dbt_project.yml."""
-    from ice287g.project import readme_with_vars
+    """Regenerate the README's generated parts: the tuning vars (from dbt_project.yml) and the
+    geography match rates (from the committed release's tables)."""
+    import pandas as pd
+
+    from ice287g import geography
+    from ice287g.project import readme_with_vars, replace_block
 
     settings = _settings()
     readme = settings.root / "README.md"
+    data = settings.release / "data"
     try:
         text = readme_with_vars(readme.read_text(encoding="utf-8"), settings.root)
+        rates = geography.match_rates(
+            pd.read_csv(data / "agencies.csv", dtype=str), pd.read_csv(data / "agreements.csv", dtype=str)
+        )
+        text = replace_block(text, geography.README_START, geography.README_END, geography.rates_markdown(rates))
     except BuildError as exc:
         _fail(exc)
     readme.write_text(text, encoding="utf-8")
-    console.print(f"{readme}: tuning vars written")
+    console.print(f"{readme}: tuning vars and match rates written")
 
 
 @app.command()

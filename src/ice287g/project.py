@@ -70,9 +70,14 @@ def vars_markdown(root: Path) -> str:
     return "\n".join([README_START, "| var | value | why this value |", "|---|---|---|", *rows, README_END])
 
 
+def replace_block(readme: str, start_marker: str, end_marker: str, block: str) -> str:
+    """``readme`` with the text from ``start_marker`` to ``end_marker`` replaced by ``block``."""
+    start, end = readme.find(start_marker), readme.find(end_marker)
+    if start < 0 or end < start:
+        raise ProjectError("README.md", f"has no {start_marker!r} ... {end_marker!r} block")
+    return readme[:start] + block + readme[end + len(end_marker) :]
+
+
 def readme_with_vars(readme: str, root: Path) -> str:
     """``readme`` with its tuning-vars block replaced by the current one."""
-    start, end = readme.find(README_START), readme.find(README_END)
-    if start < 0 or end < start:
-        raise ProjectError("README.md", f"has no {README_START!r} ... {README_END!r} block")
-    return readme[:start] + vars_markdown(root) + readme[end + len(README_END) :]
+    return replace_block(readme, README_START, README_END, vars_markdown(root))

@@ -24,6 +24,7 @@ RESOURCES = (
     "applications",
     "listings",
     "counts",
+    "county_counts",
 )
 
 # Each YAML data_type: its Table Schema type, and the pandas dtype DuckDB gives it (what the

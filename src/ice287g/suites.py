@@ -157,6 +157,11 @@ def generated_suites(manifest: dict, frames: dict[str, pd.DataFrame]) -> Plan:
                     f"{name}: dbt test {kind!r} has no Great Expectations counterpart; "
                     "add one to ice287g.suites.GENERATORS",
                 )
+            if (test.get("config") or {}).get("where"):
+                raise ProjectError(
+                    "models/marts/_marts.yml",
+                    f"{name}: dbt test {kind!r} has a `where` config, which the published-frame check cannot apply",
+                )
             kwargs = test["test_metadata"]["kwargs"]
             column = test.get("column_name") or kwargs.get("column_name")
             for made in GENERATORS[kind](test, column, kwargs, frames, derived):

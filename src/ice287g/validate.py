@@ -46,9 +46,29 @@ def check_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     unidentified = listings[listings["agency_id"].isna()][["listing_id", "row_flags"]]
     damaged = unidentified["row_flags"].fillna("").str.split(",").apply(lambda flags: "corrupted_row" in flags)
     return {
+        "county_counts_add_up": county_counts_add_up(frames),
         "active_agreements_on_newest_list": active.assign(on_newest_list=active["agreement_id"].isin(on_newest)),
         "unidentified_listings_are_flagged": unidentified.assign(is_flagged_damaged=damaged.astype(bool)),
     }
+
+
+def county_counts_add_up(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per publication, state and model of ``counts``: its count beside the sum of the
+    county spans that cover the publication."""
+    publications = frames["publications"][["publication_id", "list", "sequence"]]
+    spans = frames["county_counts"]
+    sequence_of = publications.set_index("publication_id")["sequence"]
+    spans = spans.assign(
+        first=spans["first_publication_id"].map(sequence_of),
+        last=spans["last_publication_id"].map(sequence_of).fillna(float("inf")),
+    )
+    covered = spans.merge(publications, on="list")
+    covered = covered[(covered["sequence"] >= covered["first"]) & (covered["sequence"] <= covered["last"])]
+    summed = covered.groupby(["publication_id", "state_code", "support_model"], as_index=False)["count"].sum()
+    table = frames["counts"][["publication_id", "state_code", "support_model", "count"]].merge(
+        summed, on=["publication_id", "state_code", "support_model"], how="outer", suffixes=("", "_by_county")
+    )
+    return table.fillna({"count": 0, "count_by_county": 0}).astype({"count": "int64", "count_by_county": "int64"})
 
 
 def _quiet_gx() -> None:
