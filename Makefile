@@ -29,7 +29,9 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
 	$(BIN)/zizmor --offline .github/workflows
-	$(BIN)/sqlfluff lint models macros tests/dbt
+	@mkdir -p build
+	$(BIN)/sqlfluff lint models macros tests/dbt > build/sqlfluff.log 2>&1; status=$$?; cat build/sqlfluff.log; \
+		test $$status -eq 0 && ! grep -q "Unable to lint" build/sqlfluff.log  # sqlfluff exits 0 when it cannot parse a file
 	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path build/lint-target --log-path build/lint-target/logs && $(BIN)/dbt-score lint --manifest build/lint-target/manifest.json
 
 # Acquire new lists, build, and commit and tag a release when the data changed (never pushes).

@@ -69,7 +69,8 @@
 
 {#-
   The key under which two spellings of one state are the same agency, whatever else the rules
-  say (expression: a canonical_agency_name; state_name: the state's name in lower case). It
+  say (expression: a canonical_agency_name; state_name and state_code: the state's name and code
+  as canonical_agency_name spells them, "us virgin islands", and "county" for Colorado's CO). It
   drops what ICE adds or leaves out of one agency's name from list to list:
     * "City of" / "Town of" / "Village of" before a municipal name;
     * the state's own name before a state body ("Department of Corrections" is later
@@ -86,9 +87,7 @@
 {% macro agency_match_key(expression, state_name, state_code) -%}
     {%- set state_bodies = 'department|dept|state|highway|office|bureau|division|attorney|police|patrol|marine'
         ~ '|wildlife|fish|game|correction|corrections|board|commission|university' -%}
-    {#- the state's name and code as canonical names spell them: "U.S." has no dots, Colorado's "CO" is "county" -#}
-    {%- set state = "' || " ~ canonical_agency_name(state_name) ~ " || '|' || "
-        ~ canonical_agency_name("lower(" ~ state_code ~ ")") ~ " || '" -%}
+    {%- set state = "' || " ~ state_name ~ " || '|' || " ~ state_code ~ " || '" -%}
     {%- set ns = namespace(sql=expression) -%}
     {#- abbreviated state bodies are spelled out first, so the state's name before them can go -#}
     {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '\\bbocc\\b', 'board of county commissioners', 'g')" -%}

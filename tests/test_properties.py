@@ -36,9 +36,11 @@ def _macros(name: str):
 
 TEXT, DATES = _macros("text.sql"), _macros("dates.sql")
 CANONICAL_SQL = f"select {TEXT.canonical_agency_name('name')} from batch order by i"
-# as int_agency_spellings calls it: the state's name from seeds/states.csv, lower-cased in SQL
-MATCH_KEY_SQL = f"""select {TEXT.agency_match_key("canonical", "lower(state_name)", "state_code")}
-from (select i, state_name, state_code, {TEXT.canonical_agency_name("name")} as canonical from batch) order by i"""
+# as int_agency_spellings calls it: the state's name and code from seeds/states.csv, canonicalised
+MATCH_KEY_SQL = f"""select {TEXT.agency_match_key("canonical", "name_key", "code_key")}
+from (select i, {TEXT.canonical_agency_name("name")} as canonical,
+{TEXT.canonical_agency_name("state_name")} as name_key,
+{TEXT.canonical_agency_name("lower(state_code)")} as code_key from batch) order by i"""
 DATE_SQL = f"""select cast({DATES.parse_published_date("text", "kind")} as varchar),
 {DATES.published_date_method("text", "kind")} from batch order by i"""
 

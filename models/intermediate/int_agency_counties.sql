@@ -8,19 +8,12 @@
 --     an ORI, or an ORI with no county, ICE's column (ice_county).
 --   state bodies: none (a state agency serves the whole state; ICE's county is its seat).
 -- A reviewed fix (seeds/fix_agency_geography.csv with a county_fips) overrides (reviewed_fix).
-with profiles as (
-    select * from {{ ref('int_agency_profiles') }}
-),
-
-county_matches as (
+with county_matches as (
     select * from {{ ref('int_county_name_matches') }}
 ),
 
 fixes as (
-    select
-        agency_id,
-        county_fips
-    from {{ ref('fix_agency_geography') }}
+    select * exclude (ori, reason) from {{ ref('fix_agency_geography') }}
     where county_fips is not null
 ),
 
@@ -54,7 +47,7 @@ evidence as (
         listed.county_fips as listed_fips,
         named.county_fips as named_fips,
         coalesce(ori_counties.county_fips_list, []) as ori_fips
-    from profiles
+    from {{ ref('int_agency_profiles') }} as profiles
     left join county_matches as listed
         on profiles.state_code = listed.state_code and profiles.listed_county_name = listed.county_text
     left join county_matches as named

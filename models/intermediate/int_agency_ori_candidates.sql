@@ -110,58 +110,36 @@ candidates as (
             and (agencies.place_stem = oris.place_name or agencies.place_name = oris.place_stem)
     where agencies.geography_kind = 'municipal' and oris.fbi_kind = 'municipal_police'
     union all
+    -- a county's sheriff, or a county police, takes the ORI of its kind in its county
     select
         agencies.agency_id,
         oris.ori,
         1 as rule_rank,
-        'county_sheriff' as match_rule
+        'county_' || agencies.agency_kind as match_rule
     from agencies
     inner join oris
         on
             agencies.state_code = oris.state_code
             and list_has_any(agencies.named_county_fips, oris.county_fips_list)
-    where agencies.agency_kind = 'sheriff' and oris.fbi_kind = 'sheriff'
-    union all
-    select
-        agencies.agency_id,
-        oris.ori,
-        1 as rule_rank,
-        'county_police' as match_rule
-    from agencies
-    inner join oris
-        on
-            agencies.state_code = oris.state_code
-            and list_has_any(agencies.named_county_fips, oris.county_fips_list)
-    where agencies.geography_kind = 'county' and agencies.agency_kind = 'police' and oris.fbi_kind = 'county_police'
-    union all
-    select
-        agencies.agency_id,
-        oris.ori,
-        1 as rule_rank,
-        'own_name' as match_rule
-    from agencies
-    inner join oris
-        on
-            agencies.state_code = oris.state_code
-            and case
-                when agencies.geography_kind = 'state' then agencies.state_free_match_key = oris.state_free_match_key
-                else agencies.match_key = oris.match_key
-            end
     where
-        agencies.geography_kind <> 'municipal'
-        and agencies.agency_kind is distinct from 'sheriff'
-        and oris.fbi_kind in ('state', 'university', 'other')
+        (agencies.agency_kind = 'sheriff' and oris.fbi_kind = 'sheriff')
+        or (agencies.geography_kind = 'county' and agencies.agency_kind = 'police' and oris.fbi_kind = 'county_police')
     union all
+    -- its own name, else its own name without its kind; a state body's without the state's name
     select
         agencies.agency_id,
         oris.ori,
-        2 as rule_rank,
-        'own_name_without_kind' as match_rule
+        key_rules.rule_rank,
+        key_rules.match_rule
     from agencies
+    cross join (values (1, 'own_name'), (2, 'own_name_without_kind')) as key_rules (rule_rank, match_rule)
     inner join oris
         on
             agencies.state_code = oris.state_code
             and case
+                when key_rules.rule_rank = 1 and agencies.geography_kind = 'state'
+                    then agencies.state_free_match_key = oris.state_free_match_key
+                when key_rules.rule_rank = 1 then agencies.match_key = oris.match_key
                 when agencies.geography_kind = 'state' then agencies.state_free_body_key = oris.state_free_body_key
                 else agencies.body_key = oris.body_key
             end

@@ -7,18 +7,7 @@
 -- Ambiguity is no match: several candidates left, or one ORI taken by two agencies (a reviewed
 -- fix takes an ORI away from the rules), leave the agency with none (ori_match none, with why
 -- in no_match_reason); review_agency_geography lists the candidates.
-with candidates as (
-    select * from {{ ref('int_agency_ori_candidates') }}
-),
-
-profiles as (
-    select
-        agency_id,
-        state_code
-    from {{ ref('int_agency_profiles') }}
-),
-
-fixes as (
+with fixes as (
     select
         agency_id,
         ori
@@ -31,7 +20,7 @@ fixed_oris as (
 ),
 
 strongest as (
-    select * from candidates
+    select * from {{ ref('int_agency_ori_candidates') }}
     qualify rule_rank = min(rule_rank) over (partition by agency_id)
 ),
 
@@ -87,7 +76,7 @@ select
         when chosen.candidate_count > 1 then 'several_candidates'
         else 'no_candidate'
     end as no_match_reason
-from profiles
+from {{ ref('int_agency_profiles') }} as profiles
 left join fixes on profiles.agency_id = fixes.agency_id
 left join chosen on profiles.agency_id = chosen.agency_id
 left join claims on chosen.ori = claims.ori

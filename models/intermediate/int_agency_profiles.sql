@@ -24,38 +24,20 @@
 --   municipal  a body of ICE's type municipality named "City / Town / Village of ..." or "... City";
 --   state      any other body of ICE's type state_agency;
 --   other      the rest.
-with listings as (
-    select
-        agency_id,
-        state_code,
-        agency_name,
-        agency_type,
-        county_name,
-        published_date,
-        sequence,
-        row_number
-    from {{ ref('int_listing_identities') }}
-    where agency_id is not null
-),
-
-states as (
-    select
-        state_code,
-        {{ canonical_agency_name('state_name') }} as state_name
-    from {{ ref('states') }}
-),
-
-agencies as (
+with agencies as (
     select
         agency_id,
         any_value(state_code) as state_code,
         arg_max(agency_name, struct_pack(d := published_date, s := sequence, r := -row_number)) as agency_name,
         arg_max(agency_type, struct_pack(d := published_date, s := sequence, r := -row_number))
         filter (where agency_type is not null) as agency_type,
-        -- the latest county ICE listed that names one ("#NA", "N/A" name none)
+        -- the latest county as ICE listed it, and the latest that names one ("#NA", "N/A" name none)
+        arg_max(county_name, struct_pack(d := published_date, s := sequence, r := -row_number))
+        filter (where county_name is not null) as county_name,
         arg_max(county_name, struct_pack(d := published_date, s := sequence, r := -row_number))
         filter (where not {{ is_placeholder_county('county_name') }}) as listed_county_name
-    from listings
+    from {{ ref('int_listing_identities') }}
+    where agency_id is not null
     group by agency_id
 ),
 
@@ -63,9 +45,9 @@ named as (
     select
         agencies.*,
         {{ canonical_agency_name('agencies.agency_name') }} as canonical_name,
-        states.state_name
+        {{ canonical_agency_name('states.state_name') }} as state_name
     from agencies
-    left join states on agencies.state_code = states.state_code
+    left join {{ ref('states') }} as states on agencies.state_code = states.state_code
 ),
 
 kinds as (
@@ -81,6 +63,7 @@ profiled as (
         state_code,
         agency_name,
         agency_type,
+        county_name,
         listed_county_name,
         -- the county the name carries: "County of Franklin / ...", the words up to County or Parish
         -- (or Borough in Alaska), else a sheriff's place ("Hopewell Sheriff's Office", "Richmond

@@ -18,11 +18,20 @@ spellings as (
         count(*) as listing_count
     from listings
     group by state_code, canonical_name
+),
+
+states as (
+    -- the state's name and code as canonical names spell them ("us virgin islands"; CO is "county")
+    select
+        state_code,
+        {{ canonical_agency_name('state_name') }} as name_key,
+        {{ canonical_agency_name('lower(state_code)') }} as code_key
+    from {{ ref('states') }}
 )
 
 select
     spellings.*,
-    {{ agency_match_key('spellings.canonical_name', 'lower(states.state_name)', 'spellings.state_code') }} as match_key,
+    {{ agency_match_key('spellings.canonical_name', 'states.name_key', 'states.code_key') }} as match_key,
     {{ agency_kind('spellings.canonical_name') }} as agency_kind
 from spellings
-left join {{ ref('states') }} as states on spellings.state_code = states.state_code
+left join states on spellings.state_code = states.state_code

@@ -1,10 +1,5 @@
 -- One row per law-enforcement agency across all eras.
-with listings as (
-    select * from {{ ref('int_listing_identities') }}
-    where agency_id is not null
-),
-
-newest as (
+with newest as (
     select
         {{ newest_sequence('participating') }} as participating,
         {{ newest_sequence('pending') }} as pending
@@ -13,25 +8,28 @@ newest as (
 agencies as (
     select
         agency_id,
-        any_value(state_code) as state_code,
-        arg_max(agency_name, struct_pack(d := published_date, s := sequence, r := -row_number)) as agency_name,
-        arg_max(agency_type, struct_pack(d := published_date, s := sequence, r := -row_number))
-        filter (where agency_type is not null) as agency_type,
-        arg_max(county_name, struct_pack(d := published_date, s := sequence, r := -row_number))
-        filter (where county_name is not null) as county_name,
         min(published_date) as first_listed_date,
         max(published_date) as last_listed_date,
         bool_or(list = 'participating' and sequence = (select newest.participating from newest)) as is_participating,
         bool_or(list = 'pending' and sequence = (select newest.pending from newest)) as is_pending,
         cast(count(distinct agency_name) as integer) as name_variant_count,
         string_agg(distinct agency_name, ' | ' order by agency_name) as names_listed
-    from listings
+    from {{ ref('int_listing_identities') }}
+    where agency_id is not null
     group by agency_id
 )
 
 select
-    -- the excluded columns are agencies' (sqlfluff cannot tell, with a second table joined)
-    agencies.* exclude (last_listed_date, is_pending),  -- noqa: RF02
+    agencies.agency_id,
+    -- the latest name, type and county, as the geography rules read them
+    profiles.state_code,
+    profiles.agency_name,
+    profiles.agency_type,
+    profiles.county_name,
+    agencies.first_listed_date,
+    agencies.is_participating,
+    agencies.name_variant_count,
+    agencies.names_listed,
     places.state_fips,
     places.county_fips,
     places.county_match,
@@ -57,3 +55,4 @@ select
         as application_count
 from agencies
 inner join {{ ref('int_agency_geography') }} as places on agencies.agency_id = places.agency_id
+inner join {{ ref('int_agency_profiles') }} as profiles on agencies.agency_id = profiles.agency_id

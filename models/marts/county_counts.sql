@@ -1,34 +1,14 @@
 -- One row per list, state, county, support model and run of consecutive publications of that list
 -- in which that many rows were listed there: counts by county as spans, as listings are, so that a
--- new list adds rows only where a county's count changed. county_fips is the listed agency's
--- (int_agency_geography); a key column cannot be empty, so rows whose agency has no county (or
--- that name no agency) are counted under 'unknown'.
-with counted as (
-    select
-        publications.list,
-        publications.sequence,
-        publications.publication_id,
-        publications.published_date,
-        coalesce(listings.state_code, 'unknown') as state_code,
-        coalesce(places.county_fips, 'unknown') as county_fips,
-        coalesce(listings.support_model, 'unknown') as support_model,
-        cast(count(*) as integer) as count
-    from {{ ref('int_publication_listings') }} as listings
-    inner join {{ ref('publications') }} as publications
-        on listings.publication_id = publications.publication_id
-    left join {{ ref('int_agency_geography') }} as places
-        on listings.agency_id = places.agency_id
-    group by all
-),
-
-runs as (
+-- new list adds rows only where a county's count changed (int_publication_counts counts them).
+with runs as (
     -- consecutive sequences with one count share sequence - row_number
     select
         *,
         sequence - row_number() over (
             partition by list, state_code, county_fips, support_model, count order by sequence
         ) as run
-    from counted
+    from {{ ref('int_publication_counts') }}
 ),
 
 newest as (
