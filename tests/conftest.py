@@ -205,3 +205,27 @@ def http_folder(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def reference_rows(mirror: Path, files: dict[str, str]) -> list:
+    """Write each text into ``mirror`` and return a registry row (``Reference``) for each file."""
+    from ice287g.references import Reference, name_for
+    from ice287g.registry import sha256_of
+
+    references = []
+    for file_name, text in files.items():
+        (mirror / file_name).write_text(text)
+        path = mirror / file_name
+        references.append(
+            Reference(
+                name=name_for(file_name),
+                file_name=file_name,
+                file_sha256=sha256_of(path),
+                bytes=path.stat().st_size,
+                url="",
+                mirror_path=file_name,
+                license="test",
+                description=f"test file {file_name}",
+            )
+        )
+    return references

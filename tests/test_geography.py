@@ -13,13 +13,13 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import PARTICIPATING_HEADER, REPO, register_in_mirror
+from conftest import PARTICIPATING_HEADER, REPO, reference_rows, register_in_mirror
 
 from ice287g.build import resolve_all
 from ice287g.dbt import run_dbt
 from ice287g.rawload import load_raw
-from ice287g.references import Reference, load_references, name_for, save_registry
-from ice287g.registry import Registry, sha256_of
+from ice287g.references import load_references, save_registry
+from ice287g.registry import Registry
 from ice287g.settings import Settings
 
 # (state as ICE publishes it, agency, type, county column)
@@ -186,21 +186,7 @@ def write_references(root, mirror) -> None:
             ],
         ),
     }
-    references = []
-    for file_name, text in files.items():
-        (mirror / file_name).write_text(text)
-        references.append(
-            Reference(
-                name=name_for(file_name),
-                file_name=file_name,
-                file_sha256=sha256_of(mirror / file_name),
-                bytes=(mirror / file_name).stat().st_size,
-                url="",
-                mirror_path=file_name,
-                license="test",
-                description=f"test {file_name}",
-            )
-        )
+    references = reference_rows(mirror, files)
     save_registry(root / "sources" / "references.csv", references)
 
 

@@ -6,12 +6,11 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
-from conftest import REPO
+from conftest import REPO, reference_rows
 
 from ice287g.errors import InputError
 from ice287g.references import (
     FIELDS,
-    Reference,
     load_references,
     load_registry,
     references_from_manifest,
@@ -60,21 +59,7 @@ def small(tmp_path):
         "kinds.csv": 'kind,note\nx,"one, two"\n',
         "NOTICE.txt": "a notice\n",
     }
-    references = []
-    for file_name, text in files.items():
-        (mirror / file_name).write_text(text)
-        references.append(
-            Reference(
-                name=Path(file_name).stem.lower(),
-                file_name=file_name,
-                file_sha256=sha256_of(mirror / file_name),
-                bytes=(mirror / file_name).stat().st_size,
-                url="",
-                mirror_path=file_name,
-                license="test",
-                description=f"test file {file_name}",
-            )
-        )
+    references = reference_rows(mirror, files)
     settings = make_settings(tmp_path, mirror)
     save_registry(settings.reference_registry, references)
     return settings, {r.name: r for r in references}

@@ -1,5 +1,5 @@
 -- No agency takes a county or an ORI of another state, unless a reviewed fix says why
--- (seeds/fix_agency_agencies.csv).
+-- (seeds/fix_agency_geography.csv).
 select
     agencies.agency_id,
     agencies.state_code,
