@@ -89,10 +89,6 @@ def _at_least(test, column, kwargs, frames, derived):
     return [_expectation("expect_column_values_to_be_between", test, column=column, min_value=kwargs["value"])]
 
 
-def _in_program_dates(test, column, kwargs, frames, derived):
-    return [_expectation("expect_column_values_to_be_between", test, column=column, **DATE_RANGE)]
-
-
 def _matches_pattern(test, column, kwargs, frames, derived):
     pattern = kwargs["pattern"]
     return [_expectation("expect_column_values_to_match_regex", test, column=column, regex=f"^(?:{pattern})$")]
@@ -121,7 +117,7 @@ GENERATORS: dict[str, Callable] = {
     "unique_combination": _unique_combination,
     "not_before": _not_before,
     "at_least": _at_least,
-    "in_program_dates": _in_program_dates,
+    "in_program_dates": _column_rule("expect_column_values_to_be_between", **DATE_RANGE),
     "matches_pattern": _matches_pattern,
     "sums_to": _sums_to,
 }
