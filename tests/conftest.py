@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
@@ -229,3 +230,27 @@ def reference_rows(mirror: Path, files: dict[str, str]) -> list:
             )
         )
     return references
+
+
+@pytest.fixture(scope="session")
+def archive_build(tmp_path_factory):
+    if not (SHARED / "MANIFEST.csv").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"the real archive is missing at {SHARED}")
+        pytest.skip(f"the real archive is not at {SHARED}")
+    work = tmp_path_factory.mktemp("archive")
+    settings = Settings(
+        root=REPO,
+        registry=REPO / "sources" / "snapshots.csv",
+        store=REPO / ".store",
+        mirror=SHARED,
+        build_dir=work / "build",
+        offline=True,
+        dist_dir=work / "dist",
+    )
+    from ice287g.build import build
+
+    result = build(settings, say=lambda _m: None)
+    con = duckdb.connect(str(settings.database), read_only=True)
+    yield settings, result, con
+    con.close()

@@ -2,7 +2,6 @@
 
 import csv
 import datetime as dt
-import os
 
 import duckdb
 import pytest
@@ -13,28 +12,6 @@ from ice287g.registry import Registry
 from ice287g.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def archive_build(tmp_path_factory):
-    if not (SHARED / "MANIFEST.csv").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"the real archive is missing at {SHARED}")
-        pytest.skip(f"the real archive is not at {SHARED}")
-    work = tmp_path_factory.mktemp("archive")
-    settings = Settings(
-        root=REPO,
-        registry=REPO / "sources" / "snapshots.csv",
-        store=REPO / ".store",
-        mirror=SHARED,
-        build_dir=work / "build",
-        offline=True,
-        dist_dir=work / "dist",
-    )
-    result = build(settings, say=lambda _m: None)
-    con = duckdb.connect(str(settings.database), read_only=True)
-    yield settings, result, con
-    con.close()
 
 
 def test_every_registered_snapshot_is_loaded(archive_build):

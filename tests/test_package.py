@@ -147,6 +147,24 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     missing = CliRunner().invoke(app, ["diff", FIRST, "2030.1.1"], env={"ICE287G_DIST_DIR": str(small_archive.dist)})
     assert missing.exit_code == 1 and "no such release" in missing.output
 
+    # the release page shows the same comparison, with who, where and when
+    first_page = (small_archive.release / "docs" / "index.html").read_text()
+    assert f"ice287g {FIRST}" in first_page and "This is the first release" in first_page
+    assert "docs/index.html" in write_committed_release(small_archive, second)
+    changes = pd.read_csv(small_archive.release / "docs" / "changes.csv", dtype=str, keep_default_na=False)
+    assert set(changes["version"]) == {SECOND} and set(changes["since_version"]) == {FIRST}
+    added = changes[changes["change"] == "agreement added"].iloc[0]
+    assert (added["id"], added["agency_name"], added["state_code"], added["signed_date"]) == (
+        "ga-omega-police-department-jem-20260303",
+        "Omega Police Department",
+        "GA",
+        "2026-03-03",
+    )
+    left = changes[changes["change"] == "agency left"]
+    assert list(left["id"]) == ["tx-gamma-county-sheriff-office"]
+    page = (small_archive.release / "docs" / "index.html").read_text()
+    assert f"What changed since ice287g {FIRST}" in page and "Omega Police Department" in page
+
 
 def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # pooch's download cache

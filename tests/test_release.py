@@ -258,7 +258,7 @@ def test_workflow_actions_are_pinned_to_commits(name):
 
 
 def test_release_paths_cover_what_the_build_commits():
-    assert {"data", "datapackage.json", "releases.csv", "CHANGELOG.md", "CITATION.cff", ".zenodo.json"} <= set(
+    assert {"data", "docs", "datapackage.json", "releases.csv", "CHANGELOG.md", "CITATION.cff", ".zenodo.json"} <= set(
         RELEASE_PATHS
     )
 

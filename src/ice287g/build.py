@@ -17,7 +17,15 @@ import duckdb
 import pandas as pd
 
 from ice287g import PACKAGE_NAME, geography
-from ice287g.committed import changelog_entry, check_index, index_entry, released_rows, write_release
+from ice287g.changes import change_rows
+from ice287g.committed import (
+    changelog_entry,
+    check_index,
+    committed_version,
+    index_entry,
+    released_rows,
+    write_release,
+)
 from ice287g.dbt import run_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
@@ -27,6 +35,7 @@ from ice287g.references import load_references
 from ice287g.registry import Registry
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
 from ice287g.settings import Settings
+from ice287g.site import publish_site
 from ice287g.store import Store, resolve
 from ice287g.suites import plan, relationship_targets
 from ice287g.validate import check_frames, validate
@@ -182,7 +191,11 @@ def build(
 
 def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
     """Make the built version the committed release (data/, datapackage.json, releases.csv,
-    CHANGELOG.md in settings.release); returns the paths that changed."""
+    CHANGELOG.md and the page in docs/, in settings.release); returns the paths that changed."""
     zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
     zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
-    return write_release(settings.release, result.package, zip_sha256)
+    since = committed_version(settings.release)
+    # compared before the release is replaced: the page shows what changed since the one before
+    changes = change_rows(settings.release if since else None, result.package) if since != result.version else None
+    changed = write_release(settings.release, result.package, zip_sha256)
+    return changed + publish_site(settings, result.package, changes)

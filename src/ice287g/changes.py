@@ -6,6 +6,7 @@ user of the two versions would see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,22 +30,106 @@ def _by_id(frame: pd.DataFrame, column: str) -> dict[str, str]:
     return dict(zip(frame.iloc[:, 0], frame[column], strict=True))
 
 
+# What the release page shows of each change: who, where, which model and when.
+CHANGE_COLUMNS = [
+    "change",
+    "id",
+    "agency_name",
+    "state_code",
+    "support_model",
+    "signed_date",
+    "first_listed_date",
+    "last_listed_date",
+    "detail",
+]
+AGREEMENT_COLUMNS = [
+    "agreement_id",
+    "agency_id",
+    "support_model",
+    "signed_date",
+    "first_listed_date",
+    "last_listed_date",
+    "status",
+    "superseded_by",
+    "signed_dates_listed",
+]
+AGENCY_COLUMNS = ["agency_id", "state_code", "agency_name", "first_listed_date", "last_listed_date", "is_participating"]
+
+
+def _frames(folder: Path | None) -> dict[str, pd.DataFrame]:
+    columns = {
+        "snapshots": ["file_sha256", "file_name"],
+        "publications": ["publication_id", "list", "published_date"],
+        "agreements": AGREEMENT_COLUMNS,
+        "agencies": AGENCY_COLUMNS,
+        "applications": ["application_id", "outcome"],
+    }
+    if folder is None:
+        return {name: pd.DataFrame(columns=names, dtype=str) for name, names in columns.items()}
+    return {name: _read(folder, name, names) for name, names in columns.items()}
+
+
+def change_rows(old: Path | None, new: Path) -> pd.DataFrame:
+    """The agreements added, removed, superseded and re-dated and the agencies that joined or left,
+    from version folder ``old`` (None: an empty package) to ``new``: one row per change with its
+    agency, state, model and dates (``CHANGE_COLUMNS``), ordered by change, then id."""
+    return _change_rows(_frames(old), _frames(new))
+
+
+def _change_rows(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    agencies = after["agencies"].set_index("agency_id")
+    agreements = after["agreements"].join(agencies[["agency_name", "state_code"]], on="agency_id")
+    old_agreements = before["agreements"].set_index("agreement_id")
+    old_status = old_agreements["status"].to_dict()
+    old_dates = old_agreements["signed_dates_listed"].to_dict()
+    parts = []
+
+    def add(change: str, rows: pd.DataFrame, id_column: str, detail: pd.Series | str = "") -> None:
+        part = rows.rename(columns={id_column: "id"}).assign(change=change, detail=detail)
+        parts.append(part.reindex(columns=CHANGE_COLUMNS).astype(object).fillna(""))
+
+    ids = agreements["agreement_id"]
+    add("agreement added", agreements[~ids.isin(list(old_status))], "agreement_id")
+    for status in ("removed", "superseded"):
+        changed = agreements[(agreements["status"] == status) & (ids.map(old_status) != status)]
+        detail = ("by " + changed["superseded_by"]) if status == "superseded" else ""
+        add(f"agreement {status}", changed, "agreement_id", detail)
+    before_dates = ids.map(old_dates).astype(object)
+    redated = agreements[before_dates.notna() & (before_dates != agreements["signed_dates_listed"])]
+    add(
+        "agreement re-dated",
+        redated,
+        "agreement_id",
+        before_dates[redated.index] + " → " + redated["signed_dates_listed"],
+    )
+
+    def participating(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["is_participating"] == "true"]
+
+    was, now = participating(before["agencies"]), participating(after["agencies"])
+    add("agency joined", now[~now["agency_id"].isin(was["agency_id"])], "agency_id")
+    left = was[~was["agency_id"].isin(now["agency_id"])]
+    # named as it was listed, with the date it was last listed when the new release still has it
+    last_listed = left["agency_id"].map(agencies["last_listed_date"]).fillna("")
+    add("agency left", left.assign(last_listed_date=last_listed), "agency_id")
+    rows = pd.concat(parts, ignore_index=True)
+    order = {change: n for n, change in enumerate(CHANGE_KINDS)}
+    return rows.sort_values(["change", "id"], key=lambda c: c.map(order) if c.name == "change" else c, kind="stable")
+
+
+CHANGE_KINDS = [
+    "agreement added",
+    "agreement removed",
+    "agreement superseded",
+    "agreement re-dated",
+    "agency joined",
+    "agency left",
+]
+
+
 def compare(old: Path | None, new: Path) -> list[Change]:
     """The changes from version folder ``old`` (None: an empty package) to ``new``."""
-    empty = {
-        "snapshots": pd.DataFrame(columns=["file_sha256", "file_name"]),
-        "publications": pd.DataFrame(columns=["publication_id", "list", "published_date"]),
-        "agreements": pd.DataFrame(columns=["agreement_id", "status", "signed_dates_listed"]),
-        "agencies": pd.DataFrame(columns=["agency_id", "agency_name", "is_participating"]),
-        "applications": pd.DataFrame(columns=["application_id", "outcome"]),
-    }
-
-    def frames(folder: Path | None) -> dict[str, pd.DataFrame]:
-        if folder is None:
-            return empty
-        return {name: _read(folder, name, list(columns.columns)) for name, columns in empty.items()}
-
-    before, after = frames(old), frames(new)
+    before, after = _frames(old), _frames(new)
     changes = []
 
     new_files = after["snapshots"][~after["snapshots"]["file_sha256"].isin(before["snapshots"]["file_sha256"])]
@@ -61,38 +146,19 @@ def compare(old: Path | None, new: Path) -> list[Change]:
             )
         )
 
-    old_status, new_status = _by_id(before["agreements"], "status"), _by_id(after["agreements"], "status")
-    changes.append(Change("agreements newly listed", sorted(set(new_status) - set(old_status))))
+    rows = _change_rows(before, after)
+
+    def items(change: str, item: Callable[[pd.Series], str] = lambda r: r["id"]) -> list[str]:
+        return [item(r) for _, r in rows[rows["change"] == change].iterrows()]
+
+    changes.append(Change("agreements newly listed", items("agreement added")))
     for status in ("removed", "superseded"):
+        changes.append(Change(f"agreements {status}", items(f"agreement {status}")))
+    changes.append(Change("agreements re-dated", items("agreement re-dated", lambda r: f"{r['id']} ({r['detail']})")))
+    for change in ("joined", "left"):
         changes.append(
-            Change(
-                f"agreements {status}",
-                sorted(a for a, s in new_status.items() if s == status and old_status.get(a) != status),
-            )
+            Change(f"agencies {change}", items(f"agency {change}", lambda r: f"{r['id']} ({r['agency_name']})"))
         )
-    old_dates = dict(
-        zip(before["agreements"]["agreement_id"], before["agreements"]["signed_dates_listed"], strict=True)
-    )
-    changes.append(
-        Change(
-            "agreements re-dated",
-            [
-                f"{a} ({old_dates[a]} → {d})"
-                for a, d in zip(
-                    after["agreements"]["agreement_id"], after["agreements"]["signed_dates_listed"], strict=True
-                )
-                if a in old_dates and old_dates[a] != d
-            ],
-        )
-    )
-
-    def participating(frame: pd.DataFrame) -> dict[str, str]:
-        on = frame[frame["is_participating"] == "true"]
-        return dict(zip(on["agency_id"], on["agency_name"], strict=True))
-
-    was, now = participating(before["agencies"]), participating(after["agencies"])
-    changes.append(Change("agencies joined", [f"{a} ({now[a]})" for a in sorted(set(now) - set(was))]))
-    changes.append(Change("agencies left", [f"{a} ({was[a]})" for a in sorted(set(was) - set(now))]))
     old_outcome = dict(zip(before["applications"]["application_id"], before["applications"]["outcome"], strict=True))
     for outcome in ("signed", "withdrawn"):
         changes.append(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
@@ -30,7 +31,8 @@ def _settings(mirror: Path | None = None, store: Path | None = None) -> Settings
 
 
 def _fail(exc: BuildError) -> None:
-    console.print(f"[bold red]error[/]: {exc}", highlight=False)
+    # a message may hold brackets ("ice287g[explore]", "[0-9a-f]"): text, not rich markup
+    console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -48,7 +50,9 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
         _fail(exc)
     if changed:
         console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
-        console.print("commit data/, datapackage.json, releases.csv and CHANGELOG.md with the change that caused it")
+        console.print(
+            "commit data/, docs/, datapackage.json, releases.csv and CHANGELOG.md with the change that caused it"
+        )
     else:
         console.print(f"the committed release {result.version} in {settings.release} is up to date")
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
@@ -175,6 +179,32 @@ def diff(
         except BuildError as exc:
             _fail(exc)
         print(render(compare(*folders), f"{PACKAGE_NAME} {old} → {new}", old), end="")
+
+
+@app.command()
+def explore(
+    port: Annotated[int, typer.Option(help="Port Datasette listens on.")] = 8001,
+    host: Annotated[str, typer.Option(help="Address Datasette listens on.")] = "127.0.0.1",
+) -> None:
+    """Browse the committed release in Datasette (a SQLite copy in build/explore/) until Ctrl-C;
+    needs Datasette and sqlite-utils, the package's optional extra "explore"."""
+    import subprocess
+
+    from ice287g import explore as browse
+
+    settings = _settings()
+    try:
+        browse.require_extra()
+        browse.check_port(host, port)
+        db = browse.database(settings)
+    except BuildError as exc:
+        _fail(exc)
+    console.print(f"serving {db} at {browse.url(host, port, db)} (Ctrl-C stops)", highlight=False)
+    try:
+        code = subprocess.run(browse.serve_command(db, browse.metadata_path(db), host, port)).returncode
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 def _seed(seed, registry: Path, manifest: Path, what: str) -> None:
