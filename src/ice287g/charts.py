@@ -16,13 +16,15 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour deficiency.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"]
+# Colours from Okabe & Ito (2008), "Color Universal Design": distinguishable with every common
+# colour deficiency.
+# In the order the charts stack them (bottom first) and the legends list them.
 MODELS = {
-    "task_force": "Task Force",
     "jail_enforcement": "Jail Enforcement",
+    "task_force": "Task Force",
     "warrant_service_officer": "Warrant Service Officer",
 }
+MODEL_COLOURS = ["#E69F00", "#0072B2", "#009E73"]
 OUTCOMES = {
     "pending": "still pending",
     "signed": "signed",
@@ -56,7 +58,7 @@ def _model_colours(title: str = "Support model") -> alt.Color:
     return alt.Color(
         "model:N",
         title=title,
-        scale=alt.Scale(domain=list(MODELS.values()), range=OKABE_ITO[:3]),
+        scale=alt.Scale(domain=list(MODELS.values()), range=MODEL_COLOURS),
         legend=alt.Legend(orient="top"),
     )
 
@@ -84,20 +86,26 @@ def _figures(values: dict[str, int]) -> str:
 
 
 def agreements_over_time(counts: pd.DataFrame, publications: pd.DataFrame, source: str) -> Chart:
-    """Rows of every participating list by support model: the program's growth since 2021. Where
-    ICE published two lists on one day, the later one stands for the day."""
-    lists = publications[publications["list"] == "participating"].assign(sequence=lambda f: f["sequence"].astype(int))
-    last_of_day = lists.sort_values("sequence").groupby("published_date")["publication_id"].last()
-    rows = counts[counts["publication_id"].isin(last_of_day)].assign(
-        model=lambda f: model_label(f["support_model"]), count=lambda f: f["count"].astype(int)
+    """Rows of every participating list by support model: the program's growth since 2021. Lists
+    kept out of lineage (a damaged capture) are left out; two lists of one day share it, in order."""
+    lists = publications[(publications["list"] == "participating") & (publications["is_in_lineage"] == "true")]
+    lists = lists.assign(sequence=lists["sequence"].astype(int)).sort_values("sequence")
+    day = pd.to_datetime(lists["published_date"])
+    share = lists.groupby("published_date").cumcount() / lists.groupby("published_date")["sequence"].transform("size")
+    listed_at = (day + pd.to_timedelta(share, unit="D")).dt.strftime("%Y-%m-%dT%H:%M")
+    at = dict(zip(lists["publication_id"], listed_at, strict=True))
+    rows = counts[counts["publication_id"].isin(at)].assign(
+        model=lambda f: model_label(f["support_model"]),
+        count=lambda f: f["count"].astype(int),
+        listed_at=lambda f: f["publication_id"].map(at),
     )
-    series = rows.groupby(["published_date", "model"], as_index=False)["count"].sum()
-    newest = series[series["published_date"] == series["published_date"].max()]
+    series = rows.groupby(["listed_at", "published_date", "model"], as_index=False)["count"].sum()
+    newest = series[series["listed_at"] == series["listed_at"].max()]
     chart = (
         alt.Chart(series)
         .mark_area(interpolate="step-after", opacity=0.9)
         .encode(
-            x=alt.X("published_date:T", title="Date of the list", axis=alt.Axis(format="%Y", tickCount="year")),
+            x=alt.X("listed_at:T", title="Date of the list", axis=alt.Axis(format="%Y", tickCount="year")),
             y=alt.Y("sum(count):Q", title="Agreements listed (count)", stack="zero"),
             color=_model_colours(),
             order=alt.Order("model:N"),
@@ -107,7 +115,7 @@ def agreements_over_time(counts: pd.DataFrame, publications: pd.DataFrame, sourc
             height=280,
             title=_title(
                 "Agreements on ICE's participating list",
-                f"The lists of {series['published_date'].nunique():,} days, stacked by support model",
+                f"Each of the {len(at):,} distinct lists ICE published, stacked by support model",
                 source,
             ),
         )
