@@ -54,13 +54,17 @@ def model_label(column: pd.Series) -> pd.Series:
     return column.map(MODELS).fillna("not named")
 
 
-def _model_colours(title: str = "Support model") -> alt.Color:
+def _colours(field: str, title: str, labels: dict[str, str], colours: list[str]) -> alt.Color:
     return alt.Color(
-        "model:N",
+        f"{field}:N",
         title=title,
-        scale=alt.Scale(domain=list(MODELS.values()), range=MODEL_COLOURS),
+        scale=alt.Scale(domain=list(labels.values()), range=colours),
         legend=alt.Legend(orient="top"),
     )
+
+
+def _model_colours() -> alt.Color:
+    return _colours("model", "Support model", MODELS, MODEL_COLOURS)
 
 
 def _render(chart: alt.TopLevelMixin, name: str, title: str, alt_text: str, datasets: dict | None = None) -> Chart:
@@ -79,6 +83,21 @@ def _attribute(text: str) -> str:
 
 def _title(text: str, subtitle: str, source: str) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=[subtitle, source], anchor="start", subtitleColor="#444")
+
+
+def _stacked(
+    chart: alt.Chart, x: alt.X, y: alt.Y, colour: alt.Color, size: tuple, title: str, subtitle: str, source: str
+) -> alt.Chart:
+    """``chart`` stacked by ``colour`` in its legend's order, sized and titled."""
+    width, height = size
+    encoding = colour.to_dict()
+    # the stack's order is the legend's: the position of each value in the colour scale's domain
+    rank = f"indexof({json.dumps(encoding['scale']['domain'])}, datum.{encoding['field']})"
+    return (
+        chart.transform_calculate(stack_rank=rank)
+        .encode(x=x, y=y, color=colour, order=alt.Order("stack_rank:Q"))
+        .properties(width=width, height=height, title=_title(title, subtitle, source))
+    )
 
 
 def _figures(values: dict[str, int]) -> str:
@@ -101,24 +120,15 @@ def agreements_over_time(counts: pd.DataFrame, publications: pd.DataFrame, sourc
     )
     series = rows.groupby(["listed_at", "published_date", "model"], as_index=False)["count"].sum()
     newest = series[series["listed_at"] == series["listed_at"].max()]
-    chart = (
-        alt.Chart(series)
-        .mark_area(interpolate="step-after", opacity=0.9)
-        .encode(
-            x=alt.X("listed_at:T", title="Date of the list", axis=alt.Axis(format="%Y", tickCount="year")),
-            y=alt.Y("sum(count):Q", title="Agreements listed (count)", stack="zero"),
-            color=_model_colours(),
-            order=alt.Order("model:N"),
-        )
-        .properties(
-            width=WIDTH,
-            height=280,
-            title=_title(
-                "Agreements on ICE's participating list",
-                f"Each of the {len(at):,} distinct lists ICE published, stacked by support model",
-                source,
-            ),
-        )
+    chart = _stacked(
+        alt.Chart(series).mark_area(interpolate="step-after", opacity=0.9),
+        alt.X("listed_at:T", title="Date of the list", axis=alt.Axis(format="%Y", tickCount="year")),
+        alt.Y("sum(count):Q", title="Agreements listed (count)", stack="zero"),
+        _model_colours(),
+        (WIDTH, 280),
+        "Agreements on ICE's participating list",
+        f"Each of the {len(at):,} distinct lists ICE published, stacked by support model",
+        source,
     )
     alt_text = (
         f"Stacked step chart of the agreements on each participating list from {series['published_date'].min()} "
@@ -142,25 +152,16 @@ def signed_per_month(agreements: pd.DataFrame, source: str) -> Chart:
         if len(per_month)
         else "none signed"
     )
-    chart = (
-        alt.Chart(monthly)
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonth(month):T", title="Month signed", axis=alt.Axis(format="%b %Y", labelAngle=0)),
-            y=alt.Y("sum(size):Q", title="Agreements signed (count)"),
-            color=_model_colours(),
-            order=alt.Order("model:N"),
-        )
-        .properties(
-            width=WIDTH,
-            height=260,
-            title=_title(
-                "Agreements signed per month",
-                f"Every agreement ever listed, by its signing date since {MONTHLY_FROM}"
-                + (f" ({left_out:,} signed earlier not shown)" if left_out else ""),
-                source,
-            ),
-        )
+    chart = _stacked(
+        alt.Chart(monthly).mark_bar(),
+        alt.X("yearmonth(month):T", title="Month signed", axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        alt.Y("sum(size):Q", title="Agreements signed (count)"),
+        _model_colours(),
+        (WIDTH, 260),
+        "Agreements signed per month",
+        f"Every agreement ever listed, by its signing date since {MONTHLY_FROM}"
+        + (f" ({left_out:,} signed earlier not shown)" if left_out else ""),
+        source,
     )
     alt_text = (
         f"Stacked bar chart of agreements by month signed, {shown['month'].min()} to {shown['month'].max()}, "
@@ -177,24 +178,15 @@ def active_by_state(active: pd.DataFrame, source: str) -> Chart:
         .size()
     )
     totals = by_state.groupby("state_code")["size"].sum().sort_values(ascending=False, kind="stable")
-    chart = (
-        alt.Chart(by_state)
-        .mark_bar()
-        .encode(
-            y=alt.Y("state_code:N", title="State", sort=list(totals.index)),
-            x=alt.X("sum(size):Q", title="Active agreements (count)", axis=alt.Axis(orient="top")),
-            color=_model_colours(),
-            order=alt.Order("model:N"),
-        )
-        .properties(
-            width=WIDTH - 80,
-            height=alt.Step(13),
-            title=_title(
-                "Active agreements by state",
-                f"On the newest participating list: {len(active):,} agreements in {len(totals)} states",
-                source,
-            ),
-        )
+    chart = _stacked(
+        alt.Chart(by_state).mark_bar(),
+        alt.X("sum(size):Q", title="Active agreements (count)", axis=alt.Axis(orient="top")),
+        alt.Y("state_code:N", title="State", sort=list(totals.index)),
+        _model_colours(),
+        (WIDTH - 80, alt.Step(13)),
+        "Active agreements by state",
+        f"On the newest participating list: {len(active):,} agreements in {len(totals)} states",
+        source,
     )
     alt_text = (
         f"Horizontal stacked bar chart of the {len(active):,} active agreements in {len(totals)} states; "
@@ -210,29 +202,15 @@ def applications_outcomes(applications: pd.DataFrame, source: str) -> Chart:
     )
     monthly = rows.groupby(["month", "outcome_label"], as_index=False).size()
     totals = rows["outcome_label"].value_counts().reindex(list(OUTCOMES.values())).dropna().astype(int)
-    chart = (
-        alt.Chart(monthly)
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonth(month):T", title="Month first listed as pending", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("sum(size):Q", title="Applications (count)"),
-            color=alt.Color(
-                "outcome_label:N",
-                title="What became of it",
-                scale=alt.Scale(domain=list(OUTCOMES.values()), range=OUTCOME_COLOURS),
-                legend=alt.Legend(orient="top"),
-            ),
-            order=alt.Order("outcome_label:N"),
-        )
-        .properties(
-            width=WIDTH,
-            height=260,
-            title=_title(
-                "Pending applications and what became of them",
-                f"{len(rows):,} applications on ICE's pending list, by the month each was first listed",
-                source,
-            ),
-        )
+    chart = _stacked(
+        alt.Chart(monthly).mark_bar(),
+        alt.X("yearmonth(month):T", title="Month first listed as pending", axis=alt.Axis(format="%b %Y")),
+        alt.Y("sum(size):Q", title="Applications (count)"),
+        _colours("outcome_label", "What became of it", OUTCOMES, OUTCOME_COLOURS),
+        (WIDTH, 260),
+        "Pending applications and what became of them",
+        f"{len(rows):,} applications on ICE's pending list, by the month each was first listed",
+        source,
     )
     alt_text = f"Stacked bar chart of {len(rows):,} applications by month first listed; outcomes: " + _figures(
         totals.to_dict()
