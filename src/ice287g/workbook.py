@@ -2,15 +2,18 @@
 
 Cell values come from python-calamine; hyperlink targets, which calamine does not return,
 come straight from the sheet's ``<hyperlinks>`` element and its relationships part.
-Nothing is cleaned here: text is kept exactly as published.
+Nothing is cleaned here: text is kept exactly as published. Before either reads a byte of
+it, ``check_container`` bounds the file: no zip bomb, no endless sheet, no XML entity trick.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +32,40 @@ NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HYPERLINKS = re.compile(rb"<(?:[\w.-]+:)?hyperlinks\b.*?</(?:[\w.-]+:)?hyperlinks>", re.DOTALL)
 _ROOT_START = re.compile(rb"<(?:([\w.-]+):)?worksheet\b[^>]*>", re.DOTALL)
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+# Bounds checked before python-calamine reads a workbook. ICE's lists are small: the largest file
+# of the archive is 208 kB and inflates to 1.4 MB, the longest list has 1,561 rows, the widest
+# sheet 13 columns (A to M). Each cap is far above any real list and far below what would exhaust
+# memory: calamine holds a sheet as a dense grid of rows x columns, and a 9 MB zip bomb with a 2 GB
+# sheet once took 8 GB before it failed.
+MAX_FILE_BYTES = 20 * 2**20  # on disk: a hundred times the largest real file
+MAX_INFLATED_BYTES = 100 * 2**20  # every member inflated, together: seventy times the largest real workbook
+# Real members compress at most 13 to 1; a bomb at hundreds to one. Below a mebibyte no member can
+# hurt, whatever its ratio.
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_FROM_BYTES = 2**20
+MAX_ROWS = 20_000  # rows of one sheet, and its highest row number: twelve times the longest list
+MAX_COLUMNS = 52  # columns A to AZ: four times the widest list
+_CHUNK_BYTES = 2**20  # inflated a mebibyte at a time, so that no member is ever held whole
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 files, and encrypted .xlsx
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted OOXML file holds
+
+# The sheet XML is scanned with byte patterns rather than parsed: an XML parser's per-element
+# callbacks would take longer than calamine takes to read the whole archive, and patterns that
+# begin with a literal are searched at C speed. Tags never hold ``<`` or ``>``, so a scan cut at a
+# ``<`` sees every tag whole. calamine reads elements by local name, so prefixed tags
+# (``<x:row>``), which Excel never writes, get slower patterns of their own.
+_PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:")
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])")
+# Only references that could pass a cap: a row number of five digits, a column of two letters.
+# Unprefixed, only <row> and <c> carry an r attribute; DrawingML (a theme's <a:fillToRect r=...>) is prefixed.
+_FAR_REF = re.compile(rb'r="(\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})"')
+_FAR_REF_PREFIXED = re.compile(rb'<(?:[\w.-]+:)?(?:row|c)(?=[\s/>])[^>]*?\sr="(\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})"')
+_BARE_CELL = re.compile(rb'<c(?=[\s/>])(?![^>]*?\sr=")')
+_BARE_CELL_PREFIXED = re.compile(rb'<(?:[\w.-]+:)?c(?=[\s/>])(?![^>]*?\sr=")')
+_DIMENSION = re.compile(rb'dimension\s[^>]*?ref="([^"]*)"')
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class Cell(NamedTuple):
@@ -149,14 +186,187 @@ def _hyperlinks(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
     return links
 
 
-def _sniff(path: Path, display: str) -> None:
-    head = path.read_bytes()[:512]
-    if not head:
+def _refuse_by_signature(path: Path, display: str) -> None:
+    """Name what a file is when it is not a zip: empty, HTML, legacy or encrypted Excel, text."""
+    size = path.stat().st_size
+    if size == 0:
         raise InputError(display, "the file is empty (0 bytes)")
-    if head.lstrip().lower().startswith((b"<!doctype", b"<html", b"<?xml", b"<head")):
+    if size > MAX_FILE_BYTES:
+        raise InputError(display, f"the file is {size:,} bytes, more than any list could be ({MAX_FILE_BYTES:,})")
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK"):
+        return
+    if head.startswith(_OLE2_MAGIC):
+        # The size cap above bounds this read.
+        if _ENCRYPTION_INFO in path.read_bytes():
+            raise InputError(display, "the workbook is encrypted (password-protected); save it without a password")
+        raise InputError(display, "legacy .xls (Excel 97-2003) workbook, save it as .xlsx")
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
         raise InputError(display, "this is an HTML/XML page saved under a workbook name, not an .xlsx workbook")
-    if not head.startswith(b"PK"):
-        raise InputError(display, "not an .xlsx workbook (no zip signature)")
+    if not any(b < 32 and b not in b"\t\n\r\f" for b in head):
+        raise InputError(display, "this is plain text (a CSV?) saved under a workbook name, not an .xlsx workbook")
+    raise InputError(display, "not an .xlsx workbook (no zip signature)")
+
+
+def _check_members(infos: list[zipfile.ZipInfo], display: str) -> None:
+    """Refuse what the zip's directory declares: encryption, odd compression, sizes, ratios."""
+    names = [info.filename for info in infos]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # two members of one name: this reader and calamine could each read a different one
+        raise InputError(display, f"the workbook holds two members named {twice[0]}")
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise InputError(display, f"the workbook is encrypted (member {info.filename} needs a password)")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise InputError(
+                display,
+                f"member {info.filename} uses compression method {info.compress_type}, which Excel never writes",
+            )
+        total += info.file_size
+        if total > MAX_INFLATED_BYTES:
+            raise InputError(
+                display,
+                f"the workbook declares more than {MAX_INFLATED_BYTES:,} bytes once inflated "
+                f"(member {info.filename}: {info.file_size:,}): far more than any list, refused as a zip bomb",
+            )
+        if info.file_size >= RATIO_CHECKED_FROM_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise InputError(
+                display,
+                f"member {info.filename} inflates {info.file_size // max(info.compress_size, 1):,} times "
+                f"(more than {MAX_COMPRESSION_RATIO}): refused as a zip bomb",
+            )
+
+
+class _SheetScan:
+    """Counts what calamine would build from one XML member, fed its bytes as they are inflated."""
+
+    def __init__(self, display: str, member: str):
+        self.display = display
+        self.member = member
+        self.rows = 0
+        self.carry = b""
+        self.started = False
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.started:
+            self.started = True
+            head = chunk.removeprefix(b"\xef\xbb\xbf")
+            if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+                # the byte patterns below read UTF-8 only; Excel never writes anything else
+                raise InputError(self.display, f"member {self.member} is not UTF-8 XML")
+        data = self.carry + chunk
+        cut = data.rfind(b"<")
+        if cut >= 0 and data.find(b">", cut) < 0:
+            # an unfinished tag: scan it with the next chunk
+            data, self.carry = data[:cut], data[cut:]
+        else:
+            self.carry = b""
+        self._scan(data)
+
+    def close(self) -> None:
+        self._scan(self.carry)
+
+    def _refuse(self, problem: str):
+        raise InputError(self.display, f"member {self.member} {problem}")
+
+    def _scan(self, data: bytes) -> None:
+        if b"<!" in data and _DTD.search(data):
+            # No workbook needs a DTD; external entities and "billion laughs" need one.
+            self._refuse(
+                "declares a DTD (<!DOCTYPE>/<!ENTITY>), which no workbook needs: refused as an XML entity attack"
+            )
+        prefixed = _PREFIXED_TAG.search(data) is not None
+        # "<row" also counts <rowBreaks>: a few more, never fewer
+        self.rows += len(_ROW_TAG.findall(data)) if prefixed else data.count(b"<row")
+        if self.rows > MAX_ROWS:
+            self._refuse(f"has more than {MAX_ROWS:,} rows: far more than any list")
+        for far in (_FAR_REF_PREFIXED if prefixed else _FAR_REF).finditer(data):
+            if not prefixed and data[far.start() - 1 : far.start()] not in (b" ", b"\t", b"\r", b"\n"):
+                continue  # an attribute whose name only ends in r
+            ref = far.group(1).decode()
+            if ref.isdigit() and int(ref) > MAX_ROWS:
+                self._refuse(f"has a row numbered {int(ref):,}, beyond the {MAX_ROWS:,} rows of any list")
+            self._check_cell(ref)
+        if (_BARE_CELL_PREFIXED if prefixed else _BARE_CELL).search(data):
+            # calamine would place such cells one after the other, so a row's width is unbounded
+            self._refuse("has cells without a reference (no r attribute), which Excel always writes")
+        if dimension := _DIMENSION.search(data):
+            self._check_cell(dimension.group(1).decode().split(":")[-1].replace("$", ""))
+
+    def _check_cell(self, ref: str) -> None:
+        m = _CELL_REF.match(ref)
+        if not m:
+            return
+        row, column = int(m.group(2)), _column_number(m.group(1))
+        if row > MAX_ROWS:
+            self._refuse(f"reaches row {row:,} (cell {ref}), beyond the {MAX_ROWS:,} rows of any list")
+        if column > MAX_COLUMNS:
+            self._refuse(f"reaches column {m.group(1)} (cell {ref}), beyond the {MAX_COLUMNS} columns of any list")
+
+
+def _inflate_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, budget: int) -> int:
+    """Inflate one member a chunk at a time, scanning XML; returns its true size.
+
+    The member is opened through a copy of its directory entry that declares more than the cap,
+    so that zipfile does not stop at the declared size: a header that lies is caught as soon as
+    the bytes pass what it declares, not after inflating them all. zipfile checks the CRC at the end.
+    """
+    probe = copy.copy(info)
+    probe.file_size = MAX_INFLATED_BYTES + 1
+    scan: _SheetScan | None = None
+    size = 0
+    with zf.open(probe) as fh:
+        while chunk := fh.read(_CHUNK_BYTES):
+            if size == 0 and chunk.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"<", b"\xff", b"\xfe", b"\x00"):
+                # XML (or what could be XML in UTF-16); binary members, such as printer settings, are only counted
+                scan = _SheetScan(display, info.filename)
+            size += len(chunk)
+            if size > info.file_size:
+                raise InputError(
+                    display,
+                    f"member {info.filename} inflates to more than the {info.file_size:,} bytes its header "
+                    "declares: refused as a zip bomb",
+                )
+            if size > budget:
+                raise InputError(
+                    display, f"the workbook inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused as a zip bomb"
+                )
+            if scan is not None:
+                scan.feed(chunk)
+    if scan is not None:
+        scan.close()
+    if size != info.file_size:
+        raise InputError(
+            display, f"member {info.filename} holds {size:,} bytes, not the {info.file_size:,} its header declares"
+        )
+    return size
+
+
+def check_container(path: Path, display: str | None = None) -> None:
+    """Refuse, before anything inflates it, a file that is no .xlsx or could exhaust memory.
+
+    Names what the file is when it is no zip (empty, HTML, legacy or encrypted Excel, text); then
+    checks the sizes the zip declares, and inflates every member a chunk at a time with a running
+    count, checking each sheet's rows, row numbers and columns and refusing any DTD. Raises
+    InputError naming ``display`` (default: the file's name) and the problem.
+    """
+    display = display or path.name
+    _refuse_by_signature(path, display)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            _check_members(infos, display)
+            budget = MAX_INFLATED_BYTES
+            for info in infos:
+                budget -= _inflate_bounded(zf, info, display, budget)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+        raise InputError(display, f"corrupt or truncated workbook ({exc})") from exc
 
 
 def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
@@ -165,12 +375,9 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
     ``display`` names the file in errors (the registry's file name rather than a store path).
     """
     display = display or path.name
-    _sniff(path, display)
+    check_container(path, display)
     try:
         with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-            if bad is not None:
-                raise InputError(display, f"corrupt workbook: member {bad} fails its CRC check")
             parts = _sheet_parts(zf)
             links_by_sheet = {name: _hyperlinks(zf, part) for name, part in parts.items() if part in zf.namelist()}
     except zipfile.BadZipFile as exc:
