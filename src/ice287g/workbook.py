@@ -165,7 +165,9 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 def _hyperlinks(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
     """(row, column) -> hyperlink target for one worksheet part."""
     data = zf.read(part)
-    block = _HYPERLINKS.search(data)
+    # the pattern has no literal to search for: start it where the element's name is
+    found = data.find(b"hyperlinks")
+    block = _HYPERLINKS.search(data, data.rfind(b"<", 0, found)) if found > 0 else None
     if block is None:
         return {}
     root_tag = _ROOT_START.search(data)
@@ -398,7 +400,8 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
                 cells = []
                 for j, value in enumerate(values):
                     column_number = j + 1
-                    link = links.get((row_number, column_number))
+                    # most of a sheet's grid is empty and unlinked: skip it without a lookup
+                    link = links.get((row_number, column_number)) if links else None
                     if value == "" and link is None:
                         continue
                     text, kind = cell_text(value)
