@@ -1,10 +1,28 @@
-"""Registering new files by hand (add) and from ICE's page (acquire, against a local server)."""
+"""Registering new files by hand (add) and from ICE's page (acquire, against a local server);
+the plausibility rules and --force; the rules over the real archive."""
+
+import csv
+import datetime as dt
+import os
 
 import pytest
-from conftest import PENDING_HEADER, participating_rows, write_workbook
+from conftest import PENDING_HEADER, REPO, SHARED, participating_rows, write_workbook
+from typer.testing import CliRunner
 
+from ice287g.cli import app
 from ice287g.errors import InputError
-from ice287g.intake import acquire, add_files, workbook_links
+from ice287g.intake import (
+    PENDING_MAX_ROWS,
+    acquire,
+    add_files,
+    date_fixes,
+    forced_log,
+    list_candidates,
+    plausibility_problems,
+    read_list,
+    workbook_links,
+)
+from ice287g.layouts import load_layouts
 from ice287g.registry import Registry
 from ice287g.store import Store
 
@@ -82,3 +100,177 @@ def test_acquire_names_a_page_without_workbooks(settings, http_folder):
     (folder / "287g.html").write_text("<html>maintenance</html>")
     with pytest.raises(InputError, match="links to no participating or pending"):
         acquire(settings, f"{base}/287g.html")
+
+
+# Plausibility: a list must have a date, and a row count in line with the list of its kind before it.
+
+
+def test_a_list_with_no_date_is_refused_unless_captured_at_or_forced(settings, make_workbook):
+    path = make_workbook("participatingAgencies.xlsx", participating_rows())
+    with pytest.raises(InputError, match=r"participatingAgencies\.xlsx: it has no date: .*--force registers it anyway"):
+        add_files(settings, [path])
+    assert not settings.registry.exists() and not settings.store.exists()
+
+    (dated,) = add_files(settings, [path], captured_at="2026-03-01T12:00:00Z")
+    assert dated.status == "added" and "forced" not in dated.detail
+    assert not forced_log(settings).exists()
+
+
+def test_force_registers_an_undated_list_and_records_why(settings, make_workbook):
+    path = make_workbook("participatingAgencies.xlsx", participating_rows())
+    (outcome,) = add_files(settings, [path], force=True)
+    assert outcome.status == "added"
+    assert "forced past: it has no date" in outcome.detail
+    assert outcome.entry.file_sha256 in Registry.load(settings.registry).entries
+    with open(forced_log(settings), newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["file_sha256"] == outcome.entry.file_sha256
+    assert row["file_name"] == "participatingAgencies.xlsx"
+    assert row["reason"].startswith("it has no date")
+    assert row["forced_at"] == outcome.entry.archived_at
+
+    again = make_workbook("participatingAgencies2.xlsx", participating_rows(4))
+    add_files(settings, [again], force=True)
+    with open(forced_log(settings), newline="", encoding="utf-8") as fh:
+        assert [r["file_name"] for r in csv.DictReader(fh)] == [
+            "participatingAgencies.xlsx",
+            "participatingAgencies2.xlsx",
+        ]
+
+
+def test_a_name_dated_after_it_was_archived_is_refused_and_a_reviewed_fix_dates_it(settings, make_workbook):
+    future = make_workbook("participatingAgencies03015026am.xlsx", participating_rows())
+    with pytest.raises(InputError, match="the date in its name, 5026-03-01, is later than the day it was registered"):
+        add_files(settings, [future])
+    # seeds/fix_snapshot_dates.csv corrects this real name's digits (11114025) to 2025-11-14
+    fixed = make_workbook("participatingAgencies11114025am.xlsx", participating_rows())
+    (outcome,) = add_files(settings, [fixed])
+    assert outcome.status == "added"
+
+
+def test_a_participating_list_far_from_the_one_before_it_is_refused(settings, make_workbook):
+    add_files(settings, [make_workbook("participatingAgencies03012026am.xlsx", participating_rows(10))])
+    shrunk = make_workbook("participatingAgencies03022026am.xlsx", participating_rows(8))
+    with pytest.raises(InputError, match=r"it lists 8 agreements, fewer than 90% of the 10 .*03012026am\.xlsx"):
+        add_files(settings, [shrunk])
+    (ninety,) = add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(9))])
+    assert ninety.status == "added"
+    grown = make_workbook("participatingAgencies03032026am.xlsx", participating_rows(28))
+    with pytest.raises(InputError, match=r"it lists 28 agreements, more than 3 times the 9 .*03022026am\.xlsx"):
+        add_files(settings, [grown])
+    (tripled,) = add_files(settings, [make_workbook("participatingAgencies03032026am.xlsx", participating_rows(27))])
+    assert tripled.status == "added"
+
+
+def test_the_list_before_is_the_one_before_in_time_of_the_same_list(settings, make_workbook):
+    add_files(settings, [make_workbook("participatingAgencies03102026am.xlsx", participating_rows(30))])
+    # a backfill: older than every registered list, so nothing before it to compare with
+    (older,) = add_files(settings, [make_workbook("participatingAgencies03012026am.xlsx", participating_rows(10))])
+    assert older.status == "added"
+    # a file that names the participating list but holds the pending one is no participating list
+    misnamed = make_workbook(
+        "participatingAgencies03032026am.xlsx", [PENDING_HEADER, ["TEXAS", "A", "County", "B", "C"]]
+    )
+    add_files(settings, [misnamed])
+    # compared with 03-01 (10 rows), not the newest registered (30 rows) nor the misnamed file (1 row)
+    (between,) = add_files(
+        settings, [make_workbook("participatingAgencies03052026am.xlsx", participating_rows(10, dt.date(2026, 3, 4)))]
+    )
+    assert between.status == "added"
+
+
+def test_the_files_of_one_call_are_compared_with_each_other(settings, make_workbook):
+    first = make_workbook("participatingAgencies03012026am.xlsx", participating_rows(10))
+    second = make_workbook("participatingAgencies03022026pm.xlsx", participating_rows(5))
+    with pytest.raises(InputError, match=r"03022026pm\.xlsx: it lists 5 agreements, fewer than 90% of the 10"):
+        add_files(settings, [second, first])
+    assert not settings.registry.exists()
+
+
+def pending_rows(n: int) -> list[list[object]]:
+    return [
+        PENDING_HEADER,
+        *[["TEXAS", f"Agency {i}", "Municipality", "Alpha County", "Task Force Model"] for i in range(n)],
+    ]
+
+
+def test_a_pending_list_may_drain_to_nothing_but_not_hold_thousands(settings, make_workbook):
+    add_files(settings, [make_workbook("pendingAgencies11062025am.xlsx", pending_rows(14))])
+    (drained,) = add_files(settings, [make_workbook("pendingAgencies11062025pm.xlsx", [PENDING_HEADER])])
+    assert drained.status == "added"
+    swollen = make_workbook("pendingAgencies11072025am.xlsx", pending_rows(PENDING_MAX_ROWS + 1))
+    with pytest.raises(InputError, match="it lists 1,001 pending applications"):
+        add_files(settings, [swollen])
+    (forced,) = add_files(settings, [swollen], force=True)
+    assert "forced past: it lists 1,001 pending applications" in forced.detail
+
+
+def test_acquire_refuses_an_implausible_list_unless_forced(settings, http_folder):
+    folder, base = http_folder
+    write_workbook(folder / "participatingAgencies03012026am.xlsx", participating_rows(10))
+    (folder / "a.html").write_text('<a href="participatingAgencies03012026am.xlsx">P</a>')
+    acquire(settings, f"{base}/a.html")
+    write_workbook(folder / "participatingAgencies03022026am.xlsx", participating_rows(2))
+    (folder / "b.html").write_text('<a href="participatingAgencies03022026am.xlsx">P</a>')
+    before = settings.registry.read_bytes()
+
+    (refused,) = acquire(settings, f"{base}/b.html")
+    assert refused.status == "refused"
+    assert refused.detail.startswith("it lists 2 agreements, fewer than 90% of the 10")
+    assert settings.registry.read_bytes() == before
+
+    (forced,) = acquire(settings, f"{base}/b.html", force=True)
+    assert forced.status == "added" and "forced past" in forced.detail
+    with open(forced_log(settings), newline="", encoding="utf-8") as fh:
+        assert [r["file_name"] for r in csv.DictReader(fh)] == ["participatingAgencies03022026am.xlsx"]
+
+
+def test_the_add_command_refuses_and_force_insists(settings, make_workbook, monkeypatch):
+    monkeypatch.setenv("ICE287G_REGISTRY", str(settings.registry))
+    monkeypatch.setenv("ICE287G_STORE", str(settings.store))
+    monkeypatch.setenv("ICE287G_MIRROR", str(settings.mirror))
+    path = make_workbook("participatingAgencies[draft].xlsx", participating_rows())
+    runner = CliRunner()
+    result = runner.invoke(app, ["add", str(path)])
+    assert result.exit_code == 1
+    assert f"error: {path}: it has no date" in result.output
+    result = runner.invoke(app, ["add", "--force", str(path)])
+    assert result.exit_code == 0, result.output
+    # the name's brackets are printed as text, not taken for markup
+    assert "participatingAgencies[draft].xlsx: added (sha256 " in result.output
+    assert "forced past: it has no date" in result.output
+
+
+@pytest.mark.integration
+def test_no_real_list_is_refused_in_the_order_add_would_have_seen_them():
+    """Every archived list against the list of its kind before it, in the order of their dates:
+    the row-count bounds refuse none. One file has no date at all (nor does the build know one but
+    by matching its contents): add would refuse it without --captured-at or --force."""
+    if not (SHARED / "MANIFEST.csv").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"the real archive is missing at {SHARED}")
+        pytest.skip(f"the real archive is not at {SHARED}")
+    registry = Registry.load(REPO / "sources" / "snapshots.csv")
+    layouts = load_layouts(REPO / "sources" / "layouts.csv")
+    fixes = date_fixes(REPO)
+    facts = {e.file_sha256: read_list(SHARED / e.mirror_path, e.file_name, layouts) for e in registry}
+    candidates = list_candidates(registry, fixes)
+    # every participating list but the undated one is a list some other may be compared with
+    participating = {e.file_name for e in registry if facts[e.file_sha256].kind == "participating"}
+    assert participating - {e.file_name for _, e in candidates} == {"participatingAgencies_with_links.xlsx"}
+
+    # each list against the newest participating list dated before it: as add would have seen them
+    refused = {
+        entry.file_name: problems
+        for entry in registry
+        if (
+            problems := plausibility_problems(
+                entry, facts[entry.file_sha256], candidates, lambda e: facts[e.file_sha256], fixes
+            )
+        )
+    }
+    assert refused == {
+        "participatingAgencies_with_links.xlsx": [
+            "it has no date: its name carries none and no capture time was given (--captured-at)"
+        ]
+    }

@@ -102,29 +102,45 @@ def add(
     url: Annotated[str, typer.Option(help="A pinned URL that serves these bytes.")] = "",
     captured_at: Annotated[str, typer.Option(help="When the file was captured (ISO 8601, UTC).")] = "",
     archive: Annotated[str, typer.Option(help="Where the file comes from.")] = "maintainer",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Register a list that fails a plausibility check (no date; a row count far from the list "
+            "before it); recorded in sources/forced.csv.",
+        ),
+    ] = False,
 ) -> None:
-    """Register new snapshot files: copy into the store, hash, add to the registry."""
+    """Register new snapshot files: check, copy into the store, hash, add to the registry."""
     from ice287g.intake import add_files
 
     try:
-        outcomes = add_files(_settings(), files, archive=archive, url=url, captured_at=captured_at)
+        outcomes = add_files(_settings(), files, force=force, archive=archive, url=url, captured_at=captured_at)
     except BuildError as exc:
         _fail(exc)
     for o in outcomes:
-        console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
+        # names and details come from files and web pages: text, not rich markup
+        console.print(escape(f"{o.name}: {o.status} ({o.detail})"), highlight=False)
 
 
 @app.command()
-def acquire(page_url: Annotated[str, typer.Option(help="The 287(g) page to read.")] = "") -> None:
+def acquire(
+    page_url: Annotated[str, typer.Option(help="The 287(g) page to read.")] = "",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Register lists that fail a plausibility check; recorded in sources/forced.csv."),
+    ] = False,
+) -> None:
     """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
     from ice287g.intake import acquire as run_acquire
 
     try:
-        outcomes = run_acquire(_settings(), page_url or ICE_PAGE)
+        outcomes = run_acquire(_settings(), page_url or ICE_PAGE, force=force)
     except BuildError as exc:
         _fail(exc)
     for o in outcomes:
-        console.print(f"{o.name}: {o.status} ({o.detail})", highlight=False)
+        # names and details come from files and web pages: text, not rich markup
+        console.print(escape(f"{o.name}: {o.status} ({o.detail})"), highlight=False)
     if any(o.status == "refused" for o in outcomes):
         raise typer.Exit(1)
 
