@@ -22,11 +22,13 @@ from ice287g.errors import InputError
 # ICE's largest workbook is 208 kB and its 287(g) page a few hundred kB: a hundred times that
 # is still no list, and small enough that a hostile answer cannot fill a disk.
 MAX_DOWNLOAD_BYTES = 20 * 2**20
-# A whole download, headers to last byte. The lists take a second or two; a server that sends a
-# byte every few seconds never trips a socket timeout, so the deadline is the whole download's.
+# A whole download, counted from the request: the body is cut off when it passes. The lists take
+# a second or two; a server that sends a byte every few seconds never trips a socket timeout.
 DOWNLOAD_DEADLINE_SECONDS = 120.0
+# Before the first byte of an answer, each attempt waits at most these (connections refused and
+# busy answers are retried three times, see intake._session; a silent server is not).
 CONNECT_TIMEOUT_SECONDS = 15.0
-READ_TIMEOUT_SECONDS = 30.0  # the longest silence between two reads, within the deadline
+READ_TIMEOUT_SECONDS = 30.0  # the longest silence between two reads, and never more than the deadline
 _CHUNK_BYTES = 64 * 1024
 _MAX_NAME_CHARACTERS = 200  # far more than ICE's names (about 40), within every file system's limit
 
