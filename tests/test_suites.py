@@ -7,7 +7,7 @@ import json
 
 import duckdb
 import pytest
-from conftest import PENDING_HEADER, REPO, participating_rows, private_settings, register_in_mirror
+from conftest import PENDING_HEADER, REPO, participating_rows, private_settings, register_in_mirror, write_workbook
 
 from ice287g.build import build, validation_parameters
 from ice287g.errors import ProjectError
@@ -245,3 +245,49 @@ def test_match_rates_count_each_group_and_the_readme_shows_the_committed_ones():
     )
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert geography.rates_markdown(committed) in readme, "README's match rates drifted: run `ice287g docs`"
+
+
+FORMULA = '=HYPERLINK("http://example.org/x","Alpha")'
+
+
+def test_a_formula_like_text_cell_fails_the_gate_unless_reviewed(built, tmp_path):
+    settings, manifest, frames = built
+    parameters = validation_parameters(settings, 2, dt.date(2026, 11, 30))
+    name = "agencies_formula_like_cells"
+    for value in (FORMULA, "+1 555", "-cmd", "@SUM(A1)", "\tx"):
+        agencies = frames["agencies"].copy()
+        agencies.loc[0, "agency_name"] = value
+        broken = {**frames, "agencies": agencies}
+        suite = plan(manifest, broken, REPO / "expectations", check_frames(broken))
+        assert list(suite.frames[name]["value"]) == [value]
+        with pytest.raises(ValidationFailed, match=f"{name}: expect_table_row_count_to_equal"):
+            validate(Plan({name: suite.suites[name]}, {name: suite.frames[name]}), tmp_path / "x", parameters)
+    # a value reviewed as ICE's own passes, unaltered
+    allowed = frames["allowed_formula_like_values"].copy()
+    allowed.loc[0] = ["agencies", "agency_name", FORMULA, "test"]
+    agencies = frames["agencies"].copy()
+    agencies.loc[0, "agency_name"] = FORMULA
+    reviewed = {**frames, "agencies": agencies, "allowed_formula_like_values": allowed}
+    suite = plan(manifest, reviewed, REPO / "expectations", check_frames(reviewed))
+    assert suite.frames[name].empty and suite.frames["agencies"].loc[0, "agency_name"] == FORMULA
+    # numbers, dates and ordinary text are not formulas
+    assert plan(manifest, frames, REPO / "expectations", check_frames(frames)).frames[name].empty
+
+
+def test_a_published_formula_stops_the_build_in_dbt_too(tmp_path):
+    import openpyxl
+
+    from ice287g.registry import Registry, make_entry, sha256_of
+
+    settings = private_settings(tmp_path)
+    path = write_workbook(settings.mirror / "files" / "participatingAgencies03012026am.xlsx", participating_rows(3))
+    book = openpyxl.load_workbook(path)
+    cell = book.active.cell(row=2, column=2)
+    cell.value, cell.data_type = FORMULA, "s"  # a text cell, as a hostile list would carry it
+    book.save(path)
+    registry = Registry(settings.registry, {})
+    entry = make_entry(sha256_of(path), path.name, path.stat().st_size, archive="t/a", mirror_path=f"files/{path.name}")
+    registry.add(entry)
+    registry.save()
+    with pytest.raises(ProjectError, match="no_formula_text"):
+        build(settings, say=lambda _m: None)

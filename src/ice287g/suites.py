@@ -33,14 +33,24 @@ class Plan:
     frames: dict[str, pd.DataFrame]
 
 
+# The reviewed seed of formula-like values that no_formula_text lets through.
+ALLOWED_FORMULA_LIKE = "allowed_formula_like_values"
+# What a spreadsheet runs as a formula when a cell begins with it (OWASP's CSV injection list).
+FORMULA_PREFIX = r"^[=+\-@\t\r]"
+
+
 def relationship_targets(manifest: dict) -> set[str]:
-    """Tables that marts' relationships tests point at (seeds included), to be read for validation."""
-    return {
-        ref_target(test["test_metadata"]["kwargs"]["to"])
-        for name in RESOURCES
-        for test in data_tests_of_models(manifest).get(name, [])
-        if test["test_metadata"]["name"] in ("relationships", "references_or_unknown")
-    }
+    """Tables besides the marts that the generated expectations read (seeds included): the targets
+    of relationships tests, and the allowed formula-like values when a mart tests for them."""
+    tables = set()
+    for name in RESOURCES:
+        for test in data_tests_of_models(manifest).get(name, []):
+            kind = test["test_metadata"]["name"]
+            if kind in ("relationships", "references_or_unknown"):
+                tables.add(ref_target(test["test_metadata"]["kwargs"]["to"]))
+            elif kind == "no_formula_text":
+                tables.add(ALLOWED_FORMULA_LIKE)
+    return tables
 
 
 def _expectation(kind: str, test: dict, **kwargs) -> dict:
@@ -107,6 +117,32 @@ def _sums_to(test, column, kwargs, frames, derived):
     return [(name, _expectation("expect_column_pair_values_to_be_equal", test, column_A="expected", column_B="summed"))]
 
 
+def formula_like_cells(model: str, frame: pd.DataFrame, text_columns: list[str], allowed: pd.DataFrame) -> pd.DataFrame:
+    """The text cells of ``model`` a spreadsheet would run as formulas, less the reviewed ones."""
+    cells = [
+        pd.DataFrame({"column_name": column, "value": values[values.str.contains(FORMULA_PREFIX, regex=True)]})
+        for column in text_columns
+        for values in [frame[column].dropna().astype(str)]
+    ]
+    found = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(columns=["column_name", "value"])
+    mine = allowed[allowed["table_name"] == model][["column_name", "value"]]
+    kept = found.merge(mine, on=["column_name", "value"], how="left", indicator=True)
+    return kept[kept["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
+
+
+def _no_formula_text(test, column, kwargs, frames, derived):
+    """A derived table of the offending cells (column, value), which must be empty."""
+    model = test["attached_node"].split(".")[-1]
+    # DuckDB's varchar columns arrive as object (or string) dtype; dates, numbers and booleans do not
+    frame = frames[model]
+    text_columns = [
+        c for c in frame.columns if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
+    name = f"{model}_formula_like_cells"
+    derived[name] = formula_like_cells(model, frame, text_columns, frames[ALLOWED_FORMULA_LIKE])
+    return [(name, _expectation("expect_table_row_count_to_equal", test, value=0))]
+
+
 # One generator per dbt test kind used in the marts' YAML.
 GENERATORS: dict[str, Callable] = {
     "not_null": _column_rule("expect_column_values_to_not_be_null"),
@@ -120,6 +156,7 @@ GENERATORS: dict[str, Callable] = {
     "in_program_dates": _column_rule("expect_column_values_to_be_between", **DATE_RANGE),
     "matches_pattern": _matches_pattern,
     "sums_to": _sums_to,
+    "no_formula_text": _no_formula_text,
 }
 
 
