@@ -273,11 +273,12 @@ def test_the_cli_command_acquires_unless_offline_and_builds_through_the_build_co
     monkeypatch.setenv("ICE287G_OFFLINE", "0")  # restored after the test, whatever --offline sets
     calls = []
     monkeypatch.setattr(cli, "acquire", lambda: calls.append("acquire"))
+    monkeypatch.setattr(cli, "fetch", lambda mirror, store: calls.append("fetch"))
     monkeypatch.setattr(cli, "build", lambda mirror, store: (calls.append("build"), fake_build(repo)()))
 
     result = CliRunner().invoke(cli.app, ["release"])
     assert result.exit_code == 0, result.output
-    assert calls == ["acquire", "build"]
+    assert calls == ["fetch", "acquire", "build"]  # the store holds the last lists before acquire compares
     assert git(repo, "tag", "--list").split() == ["v2030.1.2"]
     assert (tmp_path / "dist" / "ice287g-2030.1.2.notes.md").exists()
 

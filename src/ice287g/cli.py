@@ -165,7 +165,8 @@ def release(
         result = run_release(
             settings.root,
             build_step=lambda: build(mirror, store),
-            acquire_step=None if settings.offline else acquire,
+            # the store first holds every registered list, so acquire can compare with the last one
+            acquire_step=None if settings.offline else lambda: (fetch(mirror, store), acquire()),
             notes_dir=settings.dist,
             say=lambda m: console.print(m, highlight=False),
         )
