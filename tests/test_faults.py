@@ -321,6 +321,17 @@ def test_a_second_build_stops_at_once_naming_the_lock_and_its_holder(small_archi
         assert (settings.build_dir / ".lock").read_text() == f"{os.getpid()}\n"
 
 
+def test_the_lock_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ICE287G_LOCK_TIMEOUT", raising=False)
+    assert Settings.from_env(root=REPO).lock_timeout == 0
+    monkeypatch.setenv("ICE287G_LOCK_TIMEOUT", "2.5")
+    assert Settings.from_env(root=REPO).lock_timeout == 2.5
+    for wrong in ("soon", "-1", "nan"):
+        monkeypatch.setenv("ICE287G_LOCK_TIMEOUT", wrong)
+        with pytest.raises(InputError, match=f"ICE287G_LOCK_TIMEOUT: '{wrong}' is no number of seconds"):
+            Settings.from_env(root=REPO)
+
+
 def test_a_damaged_store_copy_that_is_the_only_copy_is_kept_aside(small_archive):
     from ice287g.build import resolve_all
 

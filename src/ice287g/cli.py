@@ -42,8 +42,8 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     from ice287g.build import build as run_build
     from ice287g.build import build_lock, write_committed_release
 
-    settings = _settings(mirror, store)
     try:
+        settings = _settings(mirror, store)
         # one lock over the build and the release it writes: no other build slips in between
         with build_lock(settings):
             result = run_build(settings, say=lambda m: console.print(m, highlight=False))

@@ -51,11 +51,6 @@ def base_version(version: str) -> str:
     return version_for(dt.date(year, month, day), release)
 
 
-def revision_of(version: str) -> int:
-    """The backfill revision of a version (0 for the first release of its date and method)."""
-    return version_key(version)[4]
-
-
 def list_versions(dist_dir: Path) -> list[str]:
     if not dist_dir.exists():
         return []
