@@ -1,13 +1,22 @@
-"""The build on a small archive the tests write: raw layer, incremental loads, atomic failure."""
+"""The build on a small archive the tests write: raw layer, incremental loads, atomic failure.
+
+The build under faults (locks, kills, damaged copies, backfills) is in test_faults.py.
+"""
+
+import json
+import re
+from dataclasses import replace
 
 import duckdb
 import pytest
 from conftest import participating_rows, register_in_mirror
 
+from ice287g import build as build_module
 from ice287g.build import build
 from ice287g.errors import InputError
 from ice287g.intake import add_files
 from ice287g.registry import Registry, make_entry, sha256_of
+from ice287g.validate import ValidationFailed
 
 
 def query(settings, sql):
@@ -44,10 +53,35 @@ def test_a_rebuild_reads_only_new_files(small_archive, make_workbook):
     assert (report.files_read, report.files_total, report.rows_total) == (1, 3, 8)
 
 
-def test_a_failed_build_leaves_the_previous_database_untouched(small_archive):
+def files_of(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_build_leaves_the_previous_database_untouched(small_archive, monkeypatch):
     settings = small_archive
     build(settings, say=lambda _m: None)
     before = settings.database.read_bytes()
+    report = files_of(settings.build_dir / "validation")
+    reviews = files_of(settings.build_dir / "review")
+    assert "validation.json" in report and set(reviews) == set(build_module.REVIEW_FILES)
+
+    # a validation that fails: its report is kept apart, the last good one stays in place
+    usual = build_module.validation_parameters
+
+    def demanding(*args):
+        return {**usual(*args), "registered_files": 3}
+
+    monkeypatch.setattr(build_module, "validation_parameters", demanding)
+    failed = settings.build_dir / "validation-failed"
+    with pytest.raises(ValidationFailed, match=rf"(?s)snapshots: .* failed .*report: {re.escape(str(failed))}/gx/"):
+        build(settings, say=lambda _m: None)
+    monkeypatch.undo()
+    assert json.loads((failed / "validation.json").read_text())["success"] is False
+    assert (failed / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    assert files_of(settings.build_dir / "validation") == report
+    assert files_of(settings.build_dir / "review") == reviews
+    assert settings.database.read_bytes() == before
+
     bad = settings.mirror / "files" / "participatingAgencies03032026am.xlsx"
     bad.write_text("<!DOCTYPE html><html>blocked</html>")
     registry = Registry.load(settings.registry)
@@ -56,6 +90,7 @@ def test_a_failed_build_leaves_the_previous_database_untouched(small_archive):
     with pytest.raises(InputError, match="participatingAgencies03032026am.xlsx: .*HTML"):
         build(settings, say=lambda _m: None)
     assert settings.database.read_bytes() == before
+    assert files_of(settings.build_dir / "validation") == report
     assert not list(settings.build_dir.glob(".work-*"))
 
 
@@ -89,6 +124,21 @@ def test_a_registry_row_whose_file_is_nowhere_stops_the_build(small_archive):
         InputError, match=r"(?s)1 registered file.*pendingAgencies03012026am.xlsx .*cannot be found anywhere"
     ):
         build(settings, say=lambda _m: None)
+
+
+def test_a_registered_size_that_is_not_the_file_s_names_the_registry(small_archive):
+    settings = small_archive
+    registry = Registry.load(settings.registry)
+    entry = next(iter(registry))
+    registry.entries[entry.file_sha256] = replace(entry, bytes=entry.bytes - 1)
+    registry.save()
+    with pytest.raises(InputError) as err:
+        build(settings, say=lambda _m: None)
+    assert str(err.value).startswith(f"{settings.registry}: 1 registered file(s) unusable")
+    assert f"{entry.short}: registered with bytes {entry.bytes - 1}, but the file with this sha256 has" in str(
+        err.value
+    )
+    assert not settings.database.exists()
 
 
 def test_an_empty_registry_says_how_to_fill_it(settings):

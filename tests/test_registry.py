@@ -76,6 +76,72 @@ def test_duplicate_registry_rows_are_refused(tmp_path):
         Registry.load(path)
 
 
+def registry_with(tmp_path, *rows: dict[str, str]):
+    """A registry file of these rows (each a few fields over a sound row)."""
+    sound = {name: "" for name in FIELDS} | {"file_name": "x.xlsx", "bytes": "10"}
+    path = tmp_path / "sources" / "snapshots.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for n, row in enumerate(rows):
+            writer.writerow(sound | {"file_sha256": f"{n:x}" * 64} | row)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ({"claimed_date": "2026-02-30"}, "claimed_date '2026-02-30' is no date"),
+        ({"claimed_date": "20260301"}, "claimed_date '20260301' is no date"),
+        ({"captured_at": "2026-02-30T10:00:00Z"}, "captured_at '2026-02-30T10:00:00Z' is no UTC time"),
+        ({"archived_at": "2026-03-01 10:00:00"}, "archived_at '2026-03-01 10:00:00' is no UTC time"),
+        ({"archived_at": "2026-03-01T24:00:00Z"}, "archived_at '2026-03-01T24:00:00Z' is no UTC time"),
+        ({"claimed_list": "foo"}, "claimed_list 'foo' is none of participating, pending or empty"),
+        ({"claimed_slot": "noon"}, "claimed_slot 'noon' is none of am, mid, pm or empty"),
+        ({"bytes": "-1"}, "bytes is negative"),
+        ({"bytes": "ten"}, "malformed registry row"),
+        ({"file_sha256": "A" * 64}, "not a sha256"),
+    ],
+)
+def test_a_registry_row_that_means_nothing_is_named(tmp_path, row, problem):
+    path = registry_with(tmp_path, {}, row)
+    with pytest.raises(InputError) as err:
+        Registry.load(path)
+    assert str(err.value).startswith(f"{path}:3: {problem}")
+    if "file_sha256" not in row and "bytes" not in row:
+        assert str(err.value).endswith(f"(sha256 {'1' * 12})")
+
+
+def test_every_bad_row_is_named_at_once(tmp_path):
+    path = registry_with(
+        tmp_path, {"claimed_list": "foo"}, {"file_sha256": "0" * 64}, {"claimed_date": "2026-13-01"}, {}
+    )
+    with pytest.raises(InputError) as err:
+        Registry.load(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: 3 bad registry rows:")
+    assert f"{path}:2: claimed_list 'foo'" in message
+    assert f"{path}:3: sha256 {'0' * 64} is registered twice" in message
+    assert f"{path}:4: claimed_date '2026-13-01' is no date" in message
+
+
+def test_the_committed_registry_means_what_it_says():
+    """Every rule of Registry.load holds on the committed registry (a rule that broke it would stop
+    every build); where the mirror is beside the checkout, every registered size is the file's."""
+    from conftest import REPO, SHARED
+
+    path = REPO / "sources" / "snapshots.csv"
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    registry = Registry.load(path)
+    assert len(registry) == len(rows) >= 1124
+    if not (SHARED / "MANIFEST.csv").exists():
+        pytest.skip("../shared/raw-snapshots is not beside this checkout")
+    wrong = [e.short for e in registry if (SHARED / e.mirror_path).stat().st_size != e.bytes]
+    assert wrong == []
+
+
 def test_the_committed_registry_covers_the_shared_manifest():
     from conftest import REPO, SHARED
 

@@ -1,5 +1,7 @@
 """Resolving raw bytes: store, then mirror, then pinned URL, always checked against sha256."""
 
+import re
+
 import pytest
 from conftest import participating_rows, write_workbook
 
@@ -27,13 +29,45 @@ def test_mirror_copy_is_verified_and_kept_in_the_store(tmp_path, snapshot):
     assert resolve(entry, store, tmp_path / "mirror", offline=True) == resolved
 
 
-def test_a_corrupted_store_copy_is_removed_and_replaced(tmp_path, snapshot):
+def test_a_corrupted_store_copy_is_set_aside_reported_and_replaced(tmp_path, snapshot):
     _, entry = snapshot
     store = Store(tmp_path / "store")
     stored = resolve(entry, store, tmp_path / "mirror", offline=True)
     stored.write_bytes(b"tampered")
-    again = resolve(entry, store, tmp_path / "mirror", offline=True)
-    assert sha256_of(again) == entry.file_sha256
+    said = []
+    again = resolve(entry, store, tmp_path / "mirror", offline=True, say=said.append)
+    assert again == stored and sha256_of(again) == entry.file_sha256
+    (aside,) = (tmp_path / "store" / "corrupt").iterdir()
+    assert re.fullmatch(rf"{entry.file_sha256}\.xlsx\.\d{{8}}T\d{{6}}Z", aside.name)
+    assert aside.read_bytes() == b"tampered"
+    assert said == [f"warning: {entry.short}: store copy had sha256 {sha256_of(aside)}: moved aside to {aside}"]
+
+
+def test_a_corrupted_only_copy_is_kept_aside_and_named(tmp_path, snapshot):
+    path, entry = snapshot
+    store = Store(tmp_path / "store")
+    stored = resolve(entry, store, tmp_path / "mirror", offline=True)
+    path.unlink()
+    for damage in (b"first damage", b"second damage"):  # twice within a second: both are kept
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_bytes(damage)
+        with pytest.raises(InputError, match=r"cannot be found anywhere: store copy had sha256 .*: moved aside to "):
+            resolve(entry, store, tmp_path / "mirror", offline=True)
+    kept = sorted(p.read_bytes() for p in (tmp_path / "store" / "corrupt").iterdir())
+    assert kept == [b"first damage", b"second damage"]
+    assert not stored.exists()
+
+
+def test_a_copy_of_another_size_than_registered_is_refused(tmp_path, snapshot):
+    _, entry = snapshot
+    wrong = entry.__class__(**{**entry.__dict__, "bytes": entry.bytes + 1})
+    store = Store(tmp_path / "store")
+    message = f"registered with bytes {entry.bytes + 1}, but the file with this sha256 has {entry.bytes}"
+    with pytest.raises(InputError, match=message):
+        resolve(wrong, store, tmp_path / "mirror", offline=True)
+    resolve(entry, store, tmp_path / "mirror", offline=True)
+    with pytest.raises(InputError, match=message):  # the store's copy is checked the same way
+        resolve(wrong, store, None, offline=True)
 
 
 def test_a_mirror_copy_with_other_bytes_is_never_used_nor_kept(tmp_path, snapshot):

@@ -1,7 +1,9 @@
 """Run the pipeline end to end on working copies, and put results in place only if every step passed.
 
-sources -> store -> raw tables -> dbt -> Great Expectations -> data package. A failure at any
-step leaves ``build/ice287g.duckdb`` and every published version in ``dist/`` as they were.
+sources -> store -> raw tables -> dbt -> Great Expectations -> data package. One build at a time
+holds the checkout's lock (``build/.lock``). A failure at any step, or a kill, leaves
+``build/ice287g.duckdb``, the validation report, the review files and every published version
+in ``dist/`` as they were; the next build removes what a killed one left.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from ice287g import PACKAGE_NAME, geography
 from ice287g.changes import change_rows
@@ -23,6 +28,7 @@ from ice287g.committed import (
     check_index,
     committed_version,
     index_entry,
+    release_version,
     released_rows,
     write_release,
 )
@@ -38,7 +44,7 @@ from ice287g.settings import Settings
 from ice287g.site import publish_site
 from ice287g.store import Store, resolve
 from ice287g.suites import plan, relationship_targets
-from ice287g.validate import check_frames, validate
+from ice287g.validate import ValidationFailed, check_frames, validate
 
 
 @dataclass
@@ -49,15 +55,20 @@ class BuildResult:
     package: Path
     is_new_version: bool
     descriptor: dict
+    # seconds spent in each stage: resolve, read, dbt, validate, package (read by the benchmark)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    # the warnings the build said (damaged store copies set aside, stale fixes), for a summary
+    warnings: list[str] = field(default_factory=list)
 
 
-def resolve_all(settings: Settings, registry: Registry) -> dict[str, Path]:
-    """A verified path for every registered file; one error listing every file that failed."""
+def resolve_all(settings: Settings, registry: Registry, say: Callable[[str], None] = print) -> dict[str, Path]:
+    """A verified path for every registered file; one error listing every file that failed.
+    ``say`` hears a warning for each damaged store copy set aside."""
     store = Store(settings.store)
     paths, problems = {}, []
     for entry in registry:
         try:
-            paths[entry.file_sha256] = resolve(entry, store, settings.mirror, settings.offline)
+            paths[entry.file_sha256] = resolve(entry, store, settings.mirror, settings.offline, say)
         except InputError as exc:
             problems.append(str(exc))
     if problems:
@@ -106,17 +117,88 @@ REVIEW_FILES = {
 }
 
 
-def write_review_files(database: Path, folder: Path) -> list[Path]:
+def write_review_files(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     """CSVs for maintainers: close agency spellings the rules left apart, and the evidence for every
     removal, supersession and withdrawal (its last list and the best candidate successor)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with duckdb.connect(str(database), read_only=True) as con:
-        for name, query in REVIEW_FILES.items():
-            target = folder / name
-            con.execute(f"copy ({query}) to '{target.as_posix()}' (format csv, header true)")
-            written.append(target)
+    for name, query in REVIEW_FILES.items():
+        target = folder / name
+        con.execute(f"copy ({query}) to '{target.as_posix()}' (format csv, header true)")
+        written.append(target)
     return written
+
+
+LOCK_FILE = ".lock"
+
+
+def _record_holder(fd: int) -> None:
+    # the PID of the build that holds the lock, for the message of a build that finds it held
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def _holder(lock_file: Path) -> str:
+    try:
+        pid = int(lock_file.read_text().strip())
+    except (OSError, ValueError):
+        return ""
+    return f" (pid {pid})"
+
+
+@contextmanager
+def build_lock(settings: Settings) -> Iterator[None]:
+    """Hold the checkout's build lock, ``<build_dir>/.lock``, for a build and the write of its release.
+
+    Two builds at once would share ``build/`` and the committed release; the second waits at most
+    ``settings.lock_timeout`` seconds (default 0: a build takes minutes, and waiting in silence
+    looks like a hang), then stops with the lock file and the PID holding it. Re-entrant in one
+    process; the operating system releases it when the holder dies, even by SIGKILL."""
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.build_dir / LOCK_FILE
+    lock = FileLock(path, is_singleton=True, on_acquired=_record_holder)
+    try:
+        lock.acquire(timeout=settings.lock_timeout)
+    except Timeout:
+        waited = f" (waited {settings.lock_timeout:g} s)" if settings.lock_timeout > 0 else ""
+        raise InputError(
+            str(path), f"another build is running in this checkout{_holder(path)}: wait for it or stop it{waited}"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def remove_stale_work(build_dir: Path) -> list[Path]:
+    """Remove the work folders (``.work-<pid>``) of builds that were killed: safe only under the
+    build lock, which no other build then holds."""
+    stale = sorted(build_dir.glob(".work-*"))
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def compact(database: Path) -> None:
+    """Rewrite ``database`` into a fresh file: DuckDB reuses the blocks that dbt's rebuilt tables
+    free but never gives them back, so a rebuild on a copy of the previous database doubled its
+    size (CHECKPOINT and VACUUM do not shrink it); COPY FROM DATABASE writes only what is live."""
+    fresh = database.with_name(f"compact-{database.name}")
+    fresh.unlink(missing_ok=True)
+    with duckdb.connect(str(database)) as con:
+        (name,) = con.execute("select current_database()").fetchone()
+        con.execute(f"attach '{fresh.as_posix()}' as compacted")
+        con.execute(f'copy from database "{name}" to compacted')
+        con.execute("detach compacted")
+    os.replace(fresh, database)
+
+
+def _replace_folder(source: Path, target: Path, trash: Path) -> None:
+    """Put the folder ``source`` at ``target``; the old one goes to ``trash`` (in the work folder,
+    removed with it), so a kill between the two renames leaves no half-written folder."""
+    if target.exists():
+        os.replace(target, trash)
+    os.replace(source, target)
 
 
 def build(
@@ -124,78 +206,123 @@ def build(
     say: Callable[[str], None] = print,
     today: dt.date | None = None,
 ) -> BuildResult:
-    """Build the database and the package version it implies; see the module docstring."""
+    """Build the database and the package version it implies, under the build lock; see the module docstring."""
+    with build_lock(settings):
+        return _build(settings, say, today)
+
+
+def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None) -> BuildResult:
+    warnings: list[str] = []
+
+    def tell(message: str) -> None:
+        if message.startswith("warning: "):
+            warnings.append(message)
+        say(message)
+
+    for stale in remove_stale_work(settings.build_dir):
+        tell(f"removed {stale}, left by an interrupted build")
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = now - clock
+        clock = now
+
     registry = Registry.load(settings.registry)
     if not len(registry):
         raise InputError(str(settings.registry), "no snapshots registered: run `ice287g sources seed` or `ice287g add`")
-    say(f"resolving {len(registry)} registered snapshots")
-    paths = resolve_all(settings, registry)
+    tell(f"resolving {len(registry)} registered snapshots")
+    paths = resolve_all(settings, registry, tell)
+    lap("resolve")
 
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    # everything is written in the work folder and moved into place only once every step passed:
+    # a failed or killed build leaves the database, the validation report, the review files and
+    # every published version as they were
     work = settings.build_dir / f".work-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     work_db = work / settings.database.name
+    report = work / "validation"
     try:
         if settings.database.exists():
             shutil.copy2(settings.database, work_db)
         with duckdb.connect(str(work_db)) as con:
-            report = load_raw(
-                con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", say
+            loaded = load_raw(
+                con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", tell
             )
             references = load_references(con, settings)
-        say(f"raw layer: {report.files_read} new file(s) read, {report.rows_total:,} data rows in all")
-        say("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
-        say("dbt build")
+        tell(f"raw layer: {loaded.files_read} new file(s) read, {loaded.rows_total:,} data rows in all")
+        tell("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
+        lap("read")
+
+        tell("dbt build")
         run_dbt(settings.root, work_db, settings.build_dir, ["build"])
+        compact(work_db)
         for warning in stale_fixes(work_db):
-            say(f"warning: {warning}")
+            tell(f"warning: {warning}")
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
+        lap("dbt")
 
         with duckdb.connect(str(work_db), read_only=True) as con:
             tables = sorted(set(RESOURCES) | relationship_targets(manifest))
             frames = {name: con.execute(f"select * from {name}").df() for name in tables}
-        say("validating with Great Expectations")
-        validate(
-            plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
-            settings.build_dir / "validation",
-            validation_parameters(settings, len(registry), today or dt.datetime.now(dt.UTC).date()),
-        )
+        tell("validating with Great Expectations")
+        try:
+            validate(
+                plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
+                report,
+                validation_parameters(settings, len(registry), today or dt.datetime.now(dt.UTC).date()),
+            )
+        except ValidationFailed as exc:
+            # the failed report is kept for reading beside the last good one, which stays in place
+            failed = settings.build_dir / "validation-failed"
+            _replace_folder(report, failed, work / "validation-failed-before")
+            raise ValidationFailed(exc.subject, exc.problem.replace(str(report), str(failed))) from None
         for line in match_rates_lines(frames):
-            say(line)
-        newest = frames["publications"]["published_date"].max().date()
-        version = version_for(newest)
-        staged = work / "dist" / version
+            tell(line)
+        lap("validate")
+
+        base = version_for(frames["publications"]["published_date"].max().date())
+        staged = work / "dist" / "package"
         staged.mkdir(parents=True)
         with duckdb.connect(str(work_db), read_only=True) as con:
             descriptor = assemble(
                 con,
                 schemas,
                 staged,
-                version,
-                settings.build_dir / "validation" / "validation.json",
-                lambda folder: changelog_entry(settings.release, folder, version, settings.root),
+                lambda folder: release_version(settings.release, base, folder),
+                report / "validation.json",
+                lambda folder, version: changelog_entry(settings.release, folder, version, settings.root),
             )
+            reviews = write_review_files(con, work / "review")
+        version = descriptor["version"]
         # a released version never changes: refuse before anything is published
         check_index(settings.release, index_entry(staged, zip_sha256=""))
         folder, is_new = publish(staged, settings.dist, version)
-        say(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
+        tell(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
         os.replace(work_db, settings.database)
-        for review in write_review_files(settings.database, settings.build_dir / "review"):
-            say(f"for review: {review}")
+        _replace_folder(report, settings.build_dir / "validation", work / "validation-before")
+        (settings.build_dir / "review").mkdir(exist_ok=True)
+        for review in reviews:
+            target = settings.build_dir / "review" / review.name
+            os.replace(review, target)
+            tell(f"for review: {target}")
+        lap("package")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BuildResult(report, settings.database, version, folder, is_new, descriptor)
+    return BuildResult(loaded, settings.database, version, folder, is_new, descriptor, seconds, warnings)
 
 
 def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
     """Make the built version the committed release (data/, datapackage.json, releases.csv,
     CHANGELOG.md and the page in docs/, in settings.release); returns the paths that changed."""
     zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
-    zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
-    since = committed_version(settings.release)
-    # compared before the release is replaced: the page shows what changed since the one before
-    changes = change_rows(settings.release if since else None, result.package) if since != result.version else None
-    changed = write_release(settings.release, result.package, zip_sha256)
-    return changed + publish_site(settings, result.package, changes)
+    with build_lock(settings):
+        zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
+        since = committed_version(settings.release)
+        # compared before the release is replaced: the page shows what changed since the one before
+        changes = change_rows(settings.release if since else None, result.package) if since != result.version else None
+        changed = write_release(settings.release, result.package, zip_sha256)
+        return changed + publish_site(settings, result.package, changes)

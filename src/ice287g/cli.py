@@ -40,12 +40,14 @@ def _fail(exc: BuildError) -> None:
 def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
     from ice287g.build import build as run_build
-    from ice287g.build import write_committed_release
+    from ice287g.build import build_lock, write_committed_release
 
-    settings = _settings(mirror, store)
     try:
-        result = run_build(settings, say=lambda m: console.print(m, highlight=False))
-        changed = write_committed_release(settings, result)
+        settings = _settings(mirror, store)
+        # one lock over the build and the release it writes: no other build slips in between
+        with build_lock(settings):
+            result = run_build(settings, say=lambda m: console.print(m, highlight=False))
+            changed = write_committed_release(settings, result)
     except BuildError as exc:
         _fail(exc)
     if changed:
@@ -55,6 +57,8 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
         )
     else:
         console.print(f"the committed release {result.version} in {settings.release} is up to date")
+    for warning in result.warnings:  # said during the build; repeated where they are not scrolled away
+        console.print(warning, highlight=False)
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
 
 

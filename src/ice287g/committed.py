@@ -11,6 +11,7 @@ one committed before it, so it is right on any clone.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import json
@@ -24,6 +25,7 @@ from ice287g import PACKAGE_NAME
 from ice287g.changes import compare, render
 from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
+from ice287g.package import base_version, version_for, version_key
 from ice287g.registry import sha256_of
 
 INDEX = "releases.csv"
@@ -92,15 +94,77 @@ def check_index(release: Path, entry: dict[str, str]) -> bool:
             raise InputError(
                 str(release / INDEX),
                 f"version {entry['version']} is released and this build differs in {differ[:4]}: a released "
-                "version never changes. If the method changed, bump METHOD_RELEASE in src/ice287g/__init__.py.",
+                "version never changes. Same snapshots, other bytes: the method changed; bump METHOD_RELEASE "
+                "in src/ice287g/__init__.py and say why in sources/method-releases/<n>.md.",
             )
         return True
     return False
 
 
 def _method_release(version: str) -> int:
-    parts = version.split(".")
-    return int(parts[3]) if len(parts) == 4 else 0
+    return version_key(version)[3]
+
+
+def table_entry(folder: Path) -> dict[str, str]:
+    """``<table>_rows`` and ``<table>_sha256`` of every ``data/<table>.csv`` in ``folder``: the
+    columns of an index line that the version's number and descriptor do not enter into."""
+    entry = {}
+    for path in sorted((folder / "data").glob("*.csv")):
+        entry[f"{path.stem}_rows"] = str(len(_read_csv(path)))
+        entry[f"{path.stem}_sha256"] = sha256_of(path)
+    return entry
+
+
+def release_version(release: Path, base: str, staged: Path) -> str:
+    """The version of the package whose tables are in ``staged`` (``data/<table>.csv``), when its
+    newest publication and method make the version ``base`` (see ``package.version_for``).
+
+    Decided from ``releases.csv`` and the tables alone, so a fresh clone rebuilds the same version:
+    - the tables of a released version of ``base`` (it, or one of its backfill revisions): that version;
+    - ``base`` not released: ``base``;
+    - more snapshots than the newest release of ``base``, none of its snapshots missing: a backfill
+      (older snapshots registered after the date was released), the next revision ``<base>.<n>``;
+    - the same snapshots with other bytes: the method changed, an error saying to bump
+      METHOD_RELEASE; snapshots of the release missing: an error naming them.
+    """
+    family = [row for row in index_rows(release) if base_version(row["version"]) == base]
+    if not family:
+        return base
+    tables = table_entry(staged)
+    hashes = {k: v for k, v in tables.items() if k.endswith("_sha256")}
+    for row in family:
+        if all(row.get(k) == v for k, v in hashes.items()):
+            return row["version"]
+    newest = max(family, key=lambda row: version_key(row["version"]))
+    released_rows, built_rows = int(newest.get("snapshots_rows") or 0), int(tables.get("snapshots_rows", 0))
+    missing = _missing_snapshots(release, newest["version"], staged)
+    if missing or built_rows < released_rows:
+        shown = ", ".join(sorted(missing)[:5]) or f"{released_rows - built_rows} of them"
+        raise InputError(
+            str(release / INDEX),
+            f"version {newest['version']} was released with snapshots this build does not have ({shown}): "
+            "register them again; a released snapshot is never dropped without a new METHOD_RELEASE "
+            "(src/ice287g/__init__.py) and a note in sources/method-releases/<n>.md saying why",
+        )
+    if built_rows > released_rows:
+        year, month, day, method, revision = version_key(newest["version"])
+        return version_for(dt.date(year, month, day), method, revision + 1)
+    differ = sorted(k.removesuffix("_sha256") for k, v in hashes.items() if newest.get(k) != v)
+    raise InputError(
+        str(release / INDEX),
+        f"version {newest['version']} is released with the same snapshots, and this build differs in "
+        f"{differ[:4]}: same snapshots, other bytes: the method changed. Bump METHOD_RELEASE in "
+        "src/ice287g/__init__.py and say why in sources/method-releases/<n>.md.",
+    )
+
+
+def _missing_snapshots(release: Path, version: str, staged: Path) -> set[str]:
+    """The snapshots (file_sha256) of the committed release that the staged package lacks, when the
+    committed release is ``version``; empty when it is another (only counts can be compared then)."""
+    if committed_version(release) != version or not (release / "data" / "snapshots.csv").exists():
+        return set()
+    released = {row["file_sha256"] for row in _read_csv(release / "data" / "snapshots.csv")}
+    return released - {row["file_sha256"] for row in _read_csv(staged / "data" / "snapshots.csv")}
 
 
 def method_notes(root: Path, version: str, since: str | None) -> str:

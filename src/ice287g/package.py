@@ -24,19 +24,31 @@ from ice287g.errors import InputError
 from ice287g.registry import TIMESTAMP_FORMAT, sha256_of
 from ice287g.schema import ResourceSchema
 
-VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+)?$")
+# <year>.<month>.<day>[.<method release>[.<revision>]]: a revision is a backfill (see version_for)
+VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def version_for(newest_published: dt.date, release: int = METHOD_RELEASE) -> str:
-    """``<year>.<month>.<day>`` of the newest publication, then ``.<release>`` for method releases."""
+def version_for(newest_published: dt.date, release: int = METHOD_RELEASE, revision: int = 0) -> str:
+    """``<year>.<month>.<day>`` of the newest publication, then ``.<release>`` for method releases,
+    then ``.<revision>`` for a backfill: older snapshots registered after the date was released
+    (the method release is then written even when it is 0, so the parts keep their places)."""
     version = f"{newest_published.year}.{newest_published.month}.{newest_published.day}"
+    if revision:
+        return f"{version}.{release}.{revision}"
     return f"{version}.{release}" if release else version
 
 
 def version_key(version: str) -> tuple[int, ...]:
+    """(year, month, day, method release, revision): versions sort by it."""
     parts = [int(p) for p in version.split(".")]
-    return tuple(parts + [0] * (4 - len(parts)))
+    return tuple(parts + [0] * (5 - len(parts)))
+
+
+def base_version(version: str) -> str:
+    """The version without its backfill revision: the date and method release it belongs to."""
+    year, month, day, release, _ = version_key(version)
+    return version_for(dt.date(year, month, day), release)
 
 
 def list_versions(dist_dir: Path) -> list[str]:
@@ -193,18 +205,20 @@ def assemble(
     con: duckdb.DuckDBPyConnection,
     schemas: list[ResourceSchema],
     folder: Path,
-    version: str,
+    version: Callable[[Path], str],
     validation_summary: Path,
-    changelog: Callable[[Path], str],
+    changelog: Callable[[Path, str], str],
 ) -> dict:
-    """Write the whole package into ``folder`` (a fresh temporary folder) and return its descriptor;
-    ``changelog(folder)`` gives the version's changelog section once the tables are written."""
+    """Write the whole package into ``folder`` (a fresh temporary folder) and return its descriptor.
+    ``version(folder)`` gives the version once the tables are written (a backfill is told from a
+    new version by its tables), and ``changelog(folder, version)`` the version's changelog section."""
     export_tables(con, schemas, folder / "data")
+    number = version(folder)
     (created,) = con.execute(f"select strftime(max(archived_at), '{TIMESTAMP_FORMAT}') from snapshots").fetchall()[0]
-    package = descriptor(version, created, schemas, folder, sources_for(con))
+    package = descriptor(number, created, schemas, folder, sources_for(con))
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     shutil.copyfile(validation_summary, folder / "validation.json")
-    (folder / "CHANGELOG.md").write_text(f"# Changelog\n\n{changelog(folder)}")
+    (folder / "CHANGELOG.md").write_text(f"# Changelog\n\n{changelog(folder, number)}")
     write_checksums(folder)
     frictionless_check(folder / "datapackage.json")
     return package

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -82,6 +83,50 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+SHA256 = re.compile(r"[0-9a-f]{64}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# What a name can claim (ice287g.names): a row with anything else was edited by hand, and the build
+# would publish it as data.
+CLAIMED_LISTS = ("participating", "pending", "")
+CLAIMED_SLOTS = ("am", "mid", "pm", "")
+
+
+def entry_problems(entry: Entry) -> list[str]:
+    """What is wrong with one registry row, as readable phrases (none when it is sound)."""
+    problems = []
+    if not SHA256.fullmatch(entry.file_sha256):
+        problems.append(f"not a sha256: {entry.file_sha256!r}")
+    if entry.bytes < 0:
+        problems.append(f"bytes is negative: {entry.bytes}")
+    if entry.claimed_list not in CLAIMED_LISTS:
+        problems.append(f"claimed_list {entry.claimed_list!r} is none of participating, pending or empty")
+    if entry.claimed_slot not in CLAIMED_SLOTS:
+        problems.append(f"claimed_slot {entry.claimed_slot!r} is none of am, mid, pm or empty")
+    if entry.claimed_date and not _is_date(entry.claimed_date):
+        problems.append(f"claimed_date {entry.claimed_date!r} is no date (YYYY-MM-DD)")
+    for name in ("captured_at", "archived_at"):
+        value = getattr(entry, name)
+        if value and not _is_timestamp(value):
+            problems.append(f"{name} {value!r} is no UTC time (YYYY-MM-DDTHH:MM:SSZ)")
+    return problems
+
+
+def _is_date(text: str) -> bool:
+    # the pattern first: fromisoformat also takes 20260230 and week dates
+    try:
+        return bool(DATE.fullmatch(text)) and dt.date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        return bool(TIMESTAMP.fullmatch(text)) and dt.datetime.strptime(text, TIMESTAMP_FORMAT) is not None
+    except ValueError:
+        return False
+
+
 def make_entry(file_sha256: str, file_name: str, size: int, **provenance: str) -> Entry:
     """An entry with the claims of its name filled in from the name (and archive path)."""
     claims = parse_name(file_name, provenance.get("archive_path", ""))
@@ -109,19 +154,31 @@ class Registry:
 
     @classmethod
     def load(cls, path: Path) -> Registry:
+        """The registry at ``path`` (empty when there is none); an InputError naming every bad row:
+        a malformed or repeated sha256, a size that is no number, an impossible date or time, a
+        list or slot the names never claim."""
         if not path.exists():
             return cls(path)
         entries: dict[str, Entry] = {}
+        problems: list[tuple[str, str]] = []
         for subject, row in read_rows(path, FIELDS, "registry"):
             try:
                 entry = Entry(**{k: row[k] for k in FIELDS if k != "bytes"}, bytes=int(row["bytes"]))
             except (TypeError, ValueError) as exc:
-                raise InputError(subject, f"malformed registry row ({exc})") from exc
-            if len(entry.file_sha256) != 64 or any(c not in "0123456789abcdef" for c in entry.file_sha256):
-                raise InputError(subject, f"not a sha256: {entry.file_sha256!r}")
+                problems.append((subject, f"malformed registry row ({exc})"))
+                continue
+            found = entry_problems(entry)
             if entry.file_sha256 in entries:
-                raise InputError(subject, f"sha256 {entry.file_sha256} is registered twice")
-            entries[entry.file_sha256] = entry
+                found.append(f"sha256 {entry.file_sha256} is registered twice (a file registered twice)")
+            named = f" (sha256 {entry.file_sha256[:12]})" if SHA256.fullmatch(entry.file_sha256) else ""
+            problems += [(subject, problem + named) for problem in found]
+            entries.setdefault(entry.file_sha256, entry)
+        if len(problems) == 1:
+            raise InputError(*problems[0])
+        if problems:
+            shown = "\n  ".join(f"{subject}: {problem}" for subject, problem in problems[:20])
+            more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+            raise InputError(str(path), f"{len(problems)} bad registry rows:\n  {shown}{more}")
         return cls(path, entries)
 
     def __len__(self) -> int:

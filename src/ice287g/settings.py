@@ -1,5 +1,7 @@
 """Where things live: project root, registry, store, mirror, build, dist and release folders; env overrides.
 
+Also how long a build waits for another build of the same checkout (its lock is in the build folder).
+
 Every location has a sensible default for a clone beside ``../shared`` and an environment
 variable (the CLI options set the same values), so tests and maintainers can point elsewhere.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from ice287g.errors import InputError
 
 
 def project_root() -> Path:
@@ -37,6 +41,9 @@ class Settings:
     # Where the committed release lives (data/, datapackage.json, releases.csv, CHANGELOG.md):
     # the checkout root unless set (tests set it to a folder of their own).
     release_dir: Path | None = None
+    # Seconds a build waits for another build of the same checkout (build/.lock) before it stops:
+    # 0 stops at once, since a build takes minutes and a silent wait looks like a hang.
+    lock_timeout: float = 0.0
 
     @property
     def dist(self) -> Path:
@@ -90,4 +97,18 @@ class Settings:
             reference_mirror=pick(
                 reference_mirror, "ICE287G_REFERENCE_MIRROR", (root.parent / "shared" / "reference").resolve()
             ),
+            lock_timeout=_seconds(env.get("ICE287G_LOCK_TIMEOUT", "")),
         )
+
+
+def _seconds(text: str) -> float:
+    """ICE287G_LOCK_TIMEOUT as seconds: empty is 0; anything but a number of seconds is an error."""
+    if not text.strip():
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise InputError("ICE287G_LOCK_TIMEOUT", f"{text!r} is no number of seconds (0 or more)")
+    return seconds

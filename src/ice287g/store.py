@@ -1,16 +1,19 @@
 """The local content-addressed store of raw bytes, and how a registered file gets into it.
 
 A file is looked for in the store, then in a mirror folder, then fetched from its pinned URL
-(pooch, with retries). Every copy is checked against the registry's sha256 before use; a copy
-that does not match is never used and never kept.
+(pooch, with retries). Every copy is checked against the registry's sha256 and size before use; a
+mirror or downloaded copy that does not match is never used and never kept, and a store copy that
+no longer matches is moved aside into ``<store>/corrupt/`` (never deleted) and reported.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +32,8 @@ class Registered(Protocol):
     def file_sha256(self) -> str: ...
     @property
     def file_name(self) -> str: ...
+    @property
+    def bytes(self) -> int: ...
     @property
     def url(self) -> str: ...
     @property
@@ -72,26 +77,57 @@ class Store:
             tmp.unlink(missing_ok=True)
         return target
 
+    def set_aside(self, path: Path, sha256: str, suffix: str = DEFAULT_SUFFIX) -> Path:
+        """Move a store copy that no longer hashes to ``sha256`` to ``<root>/corrupt/<sha256><suffix>.<UTC
+        time>``. It is kept, not deleted: it may be the only copy of a file added by hand, and its bytes
+        tell what damaged it."""
+        folder = self.root / "corrupt"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = folder / f"{sha256}{suffix}.{stamp}"
+        n = 0
+        while target.exists():  # the same file damaged twice within a second
+            n += 1
+            target = folder / f"{sha256}{suffix}.{stamp}.{n}"
+        os.replace(path, target)
+        return target
 
-def resolve(entry: Registered, store: Store, mirror: Path | None, offline: bool = False) -> Path:
-    """A verified local path holding ``entry``'s bytes, fetching them into the store if needed."""
+
+def _ignore(_message: str) -> None:
+    pass
+
+
+def resolve(
+    entry: Registered,
+    store: Store,
+    mirror: Path | None,
+    offline: bool = False,
+    say: Callable[[str], None] = _ignore,
+) -> Path:
+    """A verified local path holding ``entry``'s bytes, fetching them into the store if needed.
+
+    ``say`` hears a warning for a store copy that was damaged and set aside."""
     problems: list[str] = []
     suffix = suffix_for(entry.file_name)
     cached = store.path_for(entry.file_sha256, suffix)
     if cached.exists():
         actual = sha256_of(cached)
         if actual == entry.file_sha256:
-            return cached
-        cached.unlink()
-        problems.append(f"store copy had sha256 {actual} (removed)")
+            return _checked_size(entry, cached)
+        aside = store.set_aside(cached, entry.file_sha256, suffix)
+        problem = f"store copy had sha256 {actual}: moved aside to {aside}"
+        say(f"warning: {entry.short}: {problem}")
+        problems.append(problem)
 
     if mirror is not None and entry.mirror_path:
         candidate = mirror / entry.mirror_path
         if candidate.exists():
             try:
-                return store.put_file(candidate, entry.file_sha256, suffix)
+                stored = store.put_file(candidate, entry.file_sha256, suffix)
             except InputError as exc:
                 problems.append(f"mirror copy {candidate} {exc.problem}")
+            else:
+                return _checked_size(entry, stored)
         else:
             problems.append(f"not in mirror folder {mirror}")
     elif mirror is None or not mirror.exists():
@@ -99,15 +135,28 @@ def resolve(entry: Registered, store: Store, mirror: Path | None, offline: bool 
 
     if entry.url and not offline:
         try:
-            return _download(entry, store)
+            path = _download(entry, store)
         except Exception as exc:  # pooch and requests raise many types; all mean "not fetched"
             problems.append(f"download from {entry.url} failed ({type(exc).__name__}: {exc})")
+        else:
+            return _checked_size(entry, path)
     elif not entry.url:
         problems.append("no URL registered")
     else:
         problems.append("downloads disabled (ICE287G_OFFLINE)")
 
     raise InputError(entry.short, "cannot be found anywhere: " + "; ".join(problems))
+
+
+def _checked_size(entry: Registered, path: Path) -> Path:
+    """``path`` (whose sha256 matched) when its size is the registered one: a row whose ``bytes``
+    is wrong was edited by hand, and publishes a wrong size."""
+    size = path.stat().st_size
+    if size != int(entry.bytes):
+        raise InputError(
+            entry.short, f"registered with bytes {entry.bytes}, but the file with this sha256 has {size}: fix the row"
+        )
+    return path
 
 
 def _download(entry: Registered, store: Store) -> Path:
