@@ -66,7 +66,8 @@ PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "number": "Float64", "
 DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
 # the version folder names of ice287g.package (not imported: it needs duckdb)
-VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+)?$")
+# <date>, <date>.<method release>, or <date>.<method release>.<backfill revision>
+VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 AS_OF_TABLES = ("listings", "agreements")
 CACHE_NAME = "ice287g"
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ice287g import PACKAGE_NAME
+from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
 
 # Every path a release may change, relative to the checkout root: only these are committed.
@@ -155,8 +156,8 @@ def write_citation(root: Path, version: str, date: dt.date | str) -> list[Path]:
         (".zenodo.json", zenodo_json(version, date, repository)),
     ):
         target = root / name
-        if not target.exists() or target.read_text() != text:
-            target.write_text(text)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            write_atomically(target, text.encode("utf-8"))
             changed.append(target)
     return changed
 
@@ -274,6 +275,6 @@ def release(
     if notes_dir is not None:
         notes_dir.mkdir(parents=True, exist_ok=True)
         result.notes = notes_dir / f"{PACKAGE_NAME}-{version}.notes.md"
-        result.notes.write_text(release_notes(root, version))
+        write_atomically(result.notes, release_notes(root, version).encode("utf-8"))
     say(f"committed {commit[:12]} ({len(files)} files) and tagged {tag}: push both to publish")
     return result
