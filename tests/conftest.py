@@ -136,9 +136,8 @@ def register_in_mirror(
     return path
 
 
-@pytest.fixture
-def small_archive(settings):
-    """One participating list (three agreements, a Wayback-prefixed MOA link) and one pending list."""
+def register_small_archive(settings: Settings) -> None:
+    """Register the small archive's two lists (see ``small_archive``) in ``settings``' mirror."""
     register_in_mirror(
         settings,
         "participatingAgencies03012026am.xlsx",
@@ -150,6 +149,12 @@ def small_archive(settings):
         "pendingAgencies03012026am.xlsx",
         [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", "Task Force Model"]],
     )
+
+
+@pytest.fixture
+def small_archive(settings):
+    """One participating list (three agreements, a Wayback-prefixed MOA link) and one pending list."""
+    register_small_archive(settings)
     return settings
 
 
@@ -254,3 +259,20 @@ def archive_build(tmp_path_factory):
     con = duckdb.connect(str(settings.database), read_only=True)
     yield settings, result, con
     con.close()
+
+
+def set_declared_size(path: Path, member: str, size: int) -> None:
+    """Make the zip's local and central headers declare ``size`` inflated bytes for ``member``."""
+    import struct
+    import zipfile
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        struct.pack_into("<I", data, zf.getinfo(member).header_offset + 22, size)
+    entry = data.find(b"PK\x01\x02")
+    while entry >= 0:
+        length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46 : entry + 46 + length] == member.encode():
+            struct.pack_into("<I", data, entry + 24, size)
+        entry = data.find(b"PK\x01\x02", entry + 1)
+    path.write_bytes(data)

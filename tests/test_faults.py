@@ -21,7 +21,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from conftest import PENDING_HEADER, REPO, participating_rows, private_settings, register_in_mirror, write_workbook
+from conftest import (
+    PENDING_HEADER,
+    REPO,
+    participating_rows,
+    private_settings,
+    register_in_mirror,
+    register_small_archive,
+    write_workbook,
+)
 
 from ice287g import METHOD_RELEASE, PACKAGE_NAME
 from ice287g.build import BuildResult, build, build_lock, write_committed_release
@@ -73,17 +81,7 @@ def template(tmp_path_factory) -> Path:
     backfill's workbook is in the mirror but not registered."""
     folder = tmp_path_factory.mktemp("template")
     settings = private_settings(folder)
-    register_in_mirror(
-        settings,
-        "participatingAgencies03012026am.xlsx",
-        participating_rows(3, dt.date(2026, 2, 27)),
-        links={(2, 7): "https://web.archive.org/web/20260301000000/https://www.ice.gov/doclib/287gMOA/a.pdf"},
-    )
-    register_in_mirror(
-        settings,
-        "pendingAgencies03012026am.xlsx",
-        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", "Task Force Model"]],
-    )
+    register_small_archive(settings)
     register_in_mirror(settings, "participatingAgencies03022026am.xlsx", participating_rows(4, dt.date(2026, 2, 27)))
     register_in_mirror(
         settings,

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
-from conftest import PARTICIPATING_HEADER, PENDING_HEADER, REPO, participating_rows, write_workbook
+from conftest import PARTICIPATING_HEADER, PENDING_HEADER, REPO, participating_rows, set_declared_size, write_workbook
 
 from ice287g.download import MAX_DOWNLOAD_BYTES
 from ice287g.errors import InputError
@@ -351,22 +351,6 @@ def bomb(tmp_path_factory) -> Path:
         yield b"<row/>" * (BOMB_ROWS % rows_per_chunk)
 
     return write_package(tmp_path_factory.mktemp("bomb") / NAME, chunks(), level=1)
-
-
-def set_declared_size(path: Path, member: str, size: int) -> None:
-    """Make the zip's local and central headers declare ``size`` inflated bytes for ``member``."""
-    import struct
-
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        struct.pack_into("<I", data, zf.getinfo(member).header_offset + 22, size)
-    entry = data.find(b"PK\x01\x02")
-    while entry >= 0:
-        length = struct.unpack_from("<H", data, entry + 28)[0]
-        if data[entry + 46 : entry + 46 + length] == member.encode():
-            struct.pack_into("<I", data, entry + 24, size)
-        entry = data.find(b"PK\x01\x02", entry + 1)
-    path.write_bytes(data)
 
 
 @pytest.mark.parametrize("header", ["honest", "lying"])

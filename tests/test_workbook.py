@@ -2,11 +2,11 @@
 
 import datetime as dt
 import re
-import struct
 import warnings
 import zipfile
 
 import pytest
+from conftest import set_declared_size
 
 from ice287g.errors import InputError
 from ice287g.workbook import MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, check_container, read_workbook
@@ -204,21 +204,6 @@ def test_utf16_xml_is_refused(make_workbook):
     rewrite(path, SHEET, b"\xff\xfe" + sheet_xml(numbers(2)).decode().encode("utf-16-le"))
     with pytest.raises(InputError, match="is not UTF-8 XML"):
         check_container(path)
-
-
-def set_declared_size(path, member: str, size: int) -> None:
-    """Make the zip's headers (local and central) declare ``size`` inflated bytes for ``member``."""
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        offset = zf.getinfo(member).header_offset
-    struct.pack_into("<I", data, offset + 22, size)
-    entry = data.find(b"PK\x01\x02")
-    while entry >= 0:
-        length = struct.unpack_from("<H", data, entry + 28)[0]
-        if data[entry + 46 : entry + 46 + length] == member.encode():
-            struct.pack_into("<I", data, entry + 24, size)
-        entry = data.find(b"PK\x01\x02", entry + 1)
-    path.write_bytes(data)
 
 
 def test_a_header_that_understates_a_member_is_caught_at_the_lie(make_workbook):
