@@ -7,6 +7,7 @@ the Okabe-Ito palette, which colour-blind readers can tell apart.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -73,12 +74,8 @@ def _render(chart: alt.TopLevelMixin, name: str, title: str, alt_text: str, data
     spec.setdefault("datasets", {}).update(datasets or {})
     svg = compact(vl_convert.vegalite_to_svg(spec))
     # role and label make the SVG an image with alt text for screen readers
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attribute(alt_text)}" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt_text)}" ', 1)
     return Chart(name, title, svg, alt_text)
-
-
-def _attribute(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _title(text: str, subtitle: str, source: str) -> alt.TitleParams:

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from ice287g.loader import SUMS, parse_sums
+
 EXAMPLES = 3
 EXAMPLE_LENGTH = 60
 
 
 def parquet_checksums(folder: Path) -> dict[str, str]:
     """sha256 by path (``data/<table>.parquet``) from the version's SHA256SUMS."""
-    sums = folder / "SHA256SUMS"
-    if not sums.exists():
-        return {}
-    pairs = (line.split(maxsplit=1) for line in sums.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {path.strip().lstrip("*"): digest for digest, path in pairs}
+    sums = folder / SUMS
+    return parse_sums(sums.read_bytes(), str(sums)) if sums.exists() else {}
 
 
 def constraints(field: dict) -> list[str]:

@@ -151,7 +151,7 @@ def _pin(sha256: str | None) -> str | None:
     return value
 
 
-def _parse_sums(data: bytes, label: str) -> dict[str, str]:
+def parse_sums(data: bytes, label: str) -> dict[str, str]:
     """``<hex>  <relative path>`` lines (``sha256sum`` format) -> {normalized path: hex}."""
     sums = {}
     for line in data.decode("utf-8").splitlines():
@@ -253,7 +253,7 @@ def _open(
     if not descriptor_pin:  # a pinned descriptor does not cover SHA256SUMS: read only what it pins
         data = read(SUMS, None)
         if data is not None:
-            sums = _parse_sums(data, label(SUMS))
+            sums = parse_sums(data, label(SUMS))
             listed = sums.get(posixpath.normpath(descriptor_name))
             if listed is not None and listed != actual:
                 raise InputError(

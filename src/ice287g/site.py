@@ -8,7 +8,6 @@ from elsewhere, so it works from ``file://`` and two builds write identical byte
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -168,13 +167,8 @@ def saved_changes(docs: Path, version: str) -> pd.DataFrame | None:
     if not path.exists():
         return None
     saved = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if len(saved) and set(saved["version"]) != {version}:
+    if list(saved.columns) != ["version", "since_version", *CHANGE_COLUMNS] or set(saved["version"]) - {version}:
         return None
-    if not len(saved):
-        with open(path, newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), [])
-        if header != ["version", "since_version", *CHANGE_COLUMNS]:
-            return None
     return saved[CHANGE_COLUMNS]
 
 
