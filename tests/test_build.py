@@ -91,7 +91,7 @@ def test_a_failed_build_leaves_the_previous_database_untouched(small_archive, mo
         build(settings, say=lambda _m: None)
     assert settings.database.read_bytes() == before
     assert files_of(settings.build_dir / "validation") == report
-    assert not list(settings.build_dir.glob(".work-*"))
+    assert not list(settings.build_dir.glob(".work*"))
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ VERSION = version_for(NEWEST)
 # an archived list older than every registered one, registered after the release: a backfill
 BACKFILL = "participatingAgencies02202026am.xlsx"
 RELEASE_FILES = ("datapackage.json", INDEX, "CHANGELOG.md")
-STAGES = ["resolve", "read", "dbt", "validate", "package"]
+STAGES = ["resolve", "reuse", "read", "dbt", "validate", "package"]
 QUIET = {"say": lambda _m: None}
 
 
@@ -202,15 +202,17 @@ def test_a_killed_build_leaves_nothing_behind_and_a_rerun_gives_the_same_package
         assert files_of(settings.build_dir / "review") == reviews
         assert not settings.dist.exists() and not settings.release.exists()
 
+    work = settings.build_dir / ".work"
     early = _build_process(folder)
-    _kill_when(early, lambda: any(settings.build_dir.glob(".work-*")))
-    assert [p.name for p in settings.build_dir.glob(".work-*")] == [f".work-{early.pid}"]
+    _kill_when(early, lambda: (work / "pid").exists())
+    assert [p.name for p in settings.build_dir.glob(".work*")] == [".work"]
+    assert (work / "pid").read_text() == f"{early.pid}\n"
     unharmed()
 
     late = _build_process(folder)
     _kill_when(late, lambda: _runs_dbt(late.pid))
     # the second build removed what the first left; the rerun removes the second's
-    assert [p.name for p in settings.build_dir.glob(".work-*")] == [f".work-{late.pid}"]
+    assert (work / "pid").read_text() == f"{late.pid}\n"
     unharmed()
 
     # a store copy damaged meanwhile, whose mirror copy is sound: set aside, and the build goes on
@@ -220,7 +222,7 @@ def test_a_killed_build_leaves_nothing_behind_and_a_rerun_gives_the_same_package
     said: list[str] = []
     result, changed = build_and_release(settings, say=said.append)
 
-    assert not list(settings.build_dir.glob(".work-*"))
+    assert not list(settings.build_dir.glob(".work*"))
     assert result.version == VERSION and result.is_new_version
     assert dist_files(settings, VERSION) == dist_files(pair.first, VERSION)
     assert release_files(settings) == release_files(pair.first)

@@ -9,19 +9,20 @@ in ``dist/`` as they were; the next build removes what a killed one left.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from ice287g import PACKAGE_NAME, geography
+from ice287g import PACKAGE_NAME, fingerprint, geography
 from ice287g.changes import change_rows
 from ice287g.committed import (
     changelog_entry,
@@ -32,7 +33,8 @@ from ice287g.committed import (
     released_rows,
     write_release,
 )
-from ice287g.dbt import run_dbt
+from ice287g.csvfile import write_atomically
+from ice287g.dbt import finish_dbt, run_dbt, start_dbt
 from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
 from ice287g.project import var
@@ -59,6 +61,8 @@ class BuildResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # the warnings the build said (damaged store copies set aside, stale fixes), for a summary
     warnings: list[str] = field(default_factory=list)
+    # True when nothing the build reads had changed and the last build's outputs were reused
+    is_reused: bool = False
 
 
 def resolve_all(settings: Settings, registry: Registry, say: Callable[[str], None] = print) -> dict[str, Path]:
@@ -170,10 +174,13 @@ def build_lock(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
+WORK = ".work"
+
+
 def remove_stale_work(build_dir: Path) -> list[Path]:
-    """Remove the work folders (``.work-<pid>``) of builds that were killed: safe only under the
-    build lock, which no other build then holds."""
-    stale = sorted(build_dir.glob(".work-*"))
+    """Remove the work folder (``.work``, and the ``.work-<pid>`` of earlier code) of a build that
+    was killed: safe only under the build lock, which no other build then holds."""
+    stale = sorted(build_dir.glob(f"{WORK}*"))
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
     return stale
@@ -205,13 +212,53 @@ def build(
     settings: Settings,
     say: Callable[[str], None] = print,
     today: dt.date | None = None,
+    reuse: bool = False,
 ) -> BuildResult:
-    """Build the database and the package version it implies, under the build lock; see the module docstring."""
+    """Build the database and the package version it implies, under the build lock; see the module
+    docstring. With ``reuse``, a build whose inputs are those of the last successful build, whose
+    outputs are all still as it left them, reuses them (``ice287g.fingerprint``)."""
     with build_lock(settings):
-        return _build(settings, say, today)
+        return _build(settings, say, today, reuse)
 
 
-def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None) -> BuildResult:
+def _reused(settings: Settings, previous: dict, seconds: dict[str, float], say: Callable[[str], None]) -> BuildResult:
+    """The result of the last build, whose outputs ``fingerprint.reusable`` has just checked."""
+    version = previous["version"]
+    folder = settings.dist / version
+    say(
+        f"nothing this build reads has changed since the last build of {PACKAGE_NAME} {version}, and its outputs "
+        "are as it left them: reused (dbt, validation and packaging skipped; `ice287g build --rebuild` runs them)"
+    )
+    warnings = previous["summary"]["warnings"]
+    for warning in warnings:
+        say(warning)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    load = LoadReport(**previous["summary"]["load"])
+    return BuildResult(load, settings.database, version, folder, False, descriptor, seconds, warnings, True)
+
+
+# dbt in two steps, so that its tests can run beside Great Expectations (see _build)
+DBT_MODELS = ["build", "--exclude-resource-type", "test"]
+DBT_TESTS = ["test"]
+
+
+def _validate(
+    settings: Settings, manifest: dict, frames: dict, report: Path, registered: int, today: dt.date | None
+) -> ValidationFailed | None:
+    """Run the Great Expectations gate; its failure is returned, to be raised after dbt's tests
+    have had their say (dbt's failures come first, as when dbt ran before validation)."""
+    try:
+        validate(
+            plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
+            report,
+            validation_parameters(settings, registered, today or dt.datetime.now(dt.UTC).date()),
+        )
+    except ValidationFailed as exc:
+        return exc
+    return None
+
+
+def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None, reuse: bool) -> BuildResult:
     warnings: list[str] = []
 
     def tell(message: str) -> None:
@@ -236,12 +283,20 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
     tell(f"resolving {len(registry)} registered snapshots")
     paths = resolve_all(settings, registry, tell)
     lap("resolve")
+    digest = fingerprint.input_digest(settings)
+    previous = fingerprint.reusable(settings, digest) if reuse else None
+    lap("reuse")
+    if previous:
+        return _reused(settings, previous, seconds, tell)
 
     # everything is written in the work folder and moved into place only once every step passed:
     # a failed or killed build leaves the database, the validation report, the review files and
     # every published version as they were
-    work = settings.build_dir / f".work-{os.getpid()}"
+    # one fixed name, not one per process (the lock admits one build): dbt's profile points at the
+    # database in it, and a path that changed with every build made dbt parse the project afresh
+    work = settings.build_dir / WORK
     work.mkdir()
+    write_atomically(work / "pid", f"{os.getpid()}\n".encode())
     work_db = work / settings.database.name
     report = work / "validation"
     try:
@@ -256,30 +311,35 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         tell("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
         lap("read")
 
-        tell("dbt build")
-        run_dbt(settings.root, work_db, settings.build_dir, ["build"])
-        compact(work_db)
-        for warning in stale_fixes(work_db):
-            tell(f"warning: {warning}")
+        tell("dbt: seeds and models")
+        run_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS)
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
-        lap("dbt")
-
         with duckdb.connect(str(work_db), read_only=True) as con:
             tables = sorted(set(RESOURCES) | relationship_targets(manifest))
             frames = {name: con.execute(f"select * from {name}").df() for name in tables}
-        tell("validating with Great Expectations")
+        lap("dbt")
+
+        # dbt's data tests and Great Expectations read the same finished tables, one in dbt's
+        # process and one in this: run side by side, they take the time of the slower
+        tell("dbt tests and Great Expectations, side by side")
+        tests = start_dbt(settings.root, work_db, settings.build_dir, DBT_TESTS)
         try:
-            validate(
-                plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
-                report,
-                validation_parameters(settings, len(registry), today or dt.datetime.now(dt.UTC).date()),
-            )
-        except ValidationFailed as exc:
+            failure = _validate(settings, manifest, frames, report, len(registry), today)
+        except BaseException:
+            # no dbt may outlive the build: it holds the work database, which is removed next
+            tests.kill()
+            tests.wait()
+            raise
+        finish_dbt(tests, settings.build_dir, DBT_TESTS)
+        if failure:
             # the failed report is kept for reading beside the last good one, which stays in place
             failed = settings.build_dir / "validation-failed"
             _replace_folder(report, failed, work / "validation-failed-before")
-            raise ValidationFailed(exc.subject, exc.problem.replace(str(report), str(failed))) from None
+            raise ValidationFailed(failure.subject, failure.problem.replace(str(report), str(failed)))
+        compact(work_db)
+        for warning in stale_fixes(work_db):
+            tell(f"warning: {warning}")
         for line in match_rates_lines(frames):
             tell(line)
         lap("validate")
@@ -309,6 +369,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
             target = settings.build_dir / "review" / review.name
             os.replace(review, target)
             tell(f"for review: {target}")
+        fingerprint.record(settings, digest, version, {"load": asdict(loaded), "warnings": warnings})
         lap("package")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -320,9 +381,13 @@ def write_committed_release(settings: Settings, result: BuildResult) -> list[str
     CHANGELOG.md and the page in docs/, in settings.release); returns the paths that changed."""
     zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
     with build_lock(settings):
+        if result.is_reused and fingerprint.release_is_written(settings):
+            return []
         zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
         since = committed_version(settings.release)
         # compared before the release is replaced: the page shows what changed since the one before
         changes = change_rows(settings.release if since else None, result.package) if since != result.version else None
         changed = write_release(settings.release, result.package, zip_sha256)
-        return changed + publish_site(settings, result.package, changes)
+        changed += publish_site(settings, result.package, changes)
+        fingerprint.note_release_written(settings, result.version)
+        return changed

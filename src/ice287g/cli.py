@@ -37,7 +37,18 @@ def _fail(exc: BuildError) -> None:
 
 
 @app.command()
-def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
+def build(
+    mirror: MirrorOption = None,
+    store: StoreOption = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Run every step even when nothing the build reads has changed since the last build "
+            "(which is otherwise reused, once its outputs are checked unchanged).",
+        ),
+    ] = False,
+) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
     from ice287g.build import build as run_build
     from ice287g.build import build_lock, write_committed_release
@@ -46,7 +57,7 @@ def build(mirror: MirrorOption = None, store: StoreOption = None) -> None:
         settings = _settings(mirror, store)
         # one lock over the build and the release it writes: no other build slips in between
         with build_lock(settings):
-            result = run_build(settings, say=lambda m: console.print(m, highlight=False))
+            result = run_build(settings, say=lambda m: console.print(m, highlight=False), reuse=not rebuild)
             changed = write_committed_release(settings, result)
     except BuildError as exc:
         _fail(exc)

@@ -20,8 +20,8 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
-    """``dbt <args>`` on ``database``; raises ProjectError listing every failed node."""
+def start_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> subprocess.Popen:
+    """Start ``dbt <args>`` on ``database`` and return at once; ``finish_dbt`` waits for it."""
     target = build_dir / "dbt" / "target"
     env = {
         **os.environ,
@@ -44,14 +44,23 @@ def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet:
     ]
     if quiet:
         command.append("--quiet")
-    completed = subprocess.run(command, cwd=root, env=env, check=False)
-    if completed.returncode == 0:
+    return subprocess.Popen(command, cwd=root, env=env)
+
+
+def finish_dbt(process: subprocess.Popen, build_dir: Path, args: list[str]) -> None:
+    """Wait for a dbt started by ``start_dbt``; raises ProjectError listing every failed node."""
+    if process.wait() == 0:
         return
     failures = []
-    results = target / "run_results.json"
+    results = build_dir / "dbt" / "target" / "run_results.json"
     if results.exists():
         for node in json.loads(results.read_text()).get("results", []):
             if node.get("status") in ("error", "fail", "runtime error"):
                 failures.append(f"{node['unique_id']}: {node.get('message')}")
-    detail = "; ".join(failures) or f"exit code {completed.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
+    detail = "; ".join(failures) or f"exit code {process.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
     raise ProjectError(f"dbt {' '.join(args)}", detail)
+
+
+def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
+    """``dbt <args>`` on ``database``; raises ProjectError listing every failed node."""
+    finish_dbt(start_dbt(root, database, build_dir, args, quiet), build_dir, args)

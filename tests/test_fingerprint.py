@@ -1,0 +1,107 @@
+"""A build with nothing new reuses the last one, and only when a full build would write the same bytes."""
+
+import shutil
+from dataclasses import replace
+
+import pytest
+from conftest import participating_rows
+
+from ice287g import fingerprint
+from ice287g.build import build, write_committed_release
+from ice287g.errors import InputError
+from ice287g.intake import add_files
+
+
+def files_of(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def build_and_release(settings, say=lambda _m: None, reuse=True):
+    result = build(settings, say=say, reuse=reuse)
+    return result, write_committed_release(settings, result)
+
+
+def test_nothing_new_is_reused_and_equals_a_full_rebuild(small_archive):
+    settings = small_archive
+    first, changed = build_and_release(settings)
+    assert changed and not first.is_reused
+    dist, release, database = files_of(settings.dist), files_of(settings.release), settings.database.read_bytes()
+
+    said: list[str] = []
+    again, changed = build_and_release(settings, say=said.append)
+    assert again.is_reused and changed == []
+    assert "dbt" not in again.stage_seconds and "validate" not in again.stage_seconds
+    assert any("reused" in line for line in said)
+    assert (again.version, again.package, again.load, again.descriptor) == (
+        first.version,
+        first.package,
+        first.load,
+        first.descriptor,
+    )
+    assert files_of(settings.dist) == dist and files_of(settings.release) == release
+    assert settings.database.read_bytes() == database
+
+    # what was reused is what a full build writes: it finds the version published with its bytes
+    full, changed = build_and_release(settings, reuse=False)
+    assert not full.is_reused and not full.is_new_version and changed == []
+    assert full.version == first.version and files_of(settings.dist) == dist and files_of(settings.release) == release
+
+
+def test_a_changed_input_or_output_is_built_again(small_archive, make_workbook):
+    settings = small_archive
+    build_and_release(settings)
+
+    # an output changed since: the build runs and puts it back
+    report = settings.build_dir / "validation" / "validation.json"
+    good = report.read_bytes()
+    report.write_text("{}")
+    result, _ = build_and_release(settings)
+    assert not result.is_reused and report.read_bytes() == good
+
+    # a published file altered: the build runs and refuses to overwrite the version
+    table = result.package / "data" / "agreements.csv"
+    published = table.read_bytes()
+    table.write_bytes(published + b"tampered\n")
+    with pytest.raises(InputError, match="never overwritten"):
+        build(settings, say=lambda _m: None, reuse=True)
+    table.write_bytes(published)
+    assert build(settings, say=lambda _m: None, reuse=True).is_reused
+
+    # a new list: built, and only the new file read
+    add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(4))])
+    result, _ = build_and_release(settings)
+    assert not result.is_reused and result.load.files_read == 1 and result.is_new_version
+
+
+def copy_project(root, target):
+    for name in fingerprint.PROJECT_FILES:
+        shutil.copy2(root / name, target / name)
+    for folder in ("models", "macros", "seeds", "sources"):
+        shutil.copytree(root / folder, target / folder)
+    return target
+
+
+def test_the_digest_follows_every_kind_of_input(settings, tmp_path):
+    project = copy_project(settings.root, tmp_path / "project")
+    ours = replace(settings, root=project)
+    ours.release.mkdir(parents=True)
+    digest = fingerprint.input_digest(ours)
+    assert fingerprint.input_digest(ours) == digest
+
+    model = next((project / "models" / "marts").glob("*.sql"))
+    model.write_text(model.read_text() + "\n-- a comment is a change\n")
+    edited = fingerprint.input_digest(ours)
+    assert edited != digest
+
+    (project / "seeds" / "__pycache__").mkdir()
+    (project / "seeds" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert fingerprint.input_digest(ours) == edited
+
+    (ours.release / "releases.csv").write_text("version\n2026.1.1.1\n")
+    released = fingerprint.input_digest(ours)
+    assert released != edited
+
+    ours.registry.parent.mkdir(parents=True, exist_ok=True)
+    ours.registry.write_text("file_sha256\n")
+    assert fingerprint.input_digest(ours) != released
+    assert fingerprint.input_digest(replace(ours, dist_dir=tmp_path / "elsewhere")) != fingerprint.input_digest(ours)
