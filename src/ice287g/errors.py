@@ -11,6 +11,10 @@ class BuildError(Exception):
         self.problem = problem
         super().__init__(f"{subject}: {problem}")
 
+    def __reduce__(self):
+        # a worker process's error crosses back to the build pickled, and its args are the message
+        return type(self), (self.subject, self.problem)
+
 
 class InputError(BuildError):
     """Bad input: a raw file, registry row, package or setting; the subject is the file."""

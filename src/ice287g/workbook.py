@@ -77,6 +77,9 @@ class Cell(NamedTuple):
     hyperlink: str | None = None
 
 
+_new_cell = tuple.__new__
+
+
 @dataclass
 class Row:
     row_number: int
@@ -186,6 +189,14 @@ def _hyperlinks(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
         for cell in _expand_ref(link.get("ref", "")):
             links.setdefault(cell, target)
     return links
+
+
+def _by_row(links: dict[tuple[int, int], str]) -> dict[int, dict[int, str]]:
+    """Row -> column -> target: the reader looks a row up once, not each of its cells."""
+    rows: dict[int, dict[int, str]] = {}
+    for (row, column), target in links.items():
+        rows.setdefault(row, {})[column] = target
+    return rows
 
 
 def _refuse_by_signature(path: Path, display: str) -> None:
@@ -392,20 +403,31 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
         sheets = []
         for index, name in enumerate(wb.sheet_names):
             calamine_sheet = wb.get_sheet_by_name(name)
-            links = links_by_sheet.get(name, {})
+            links = _by_row(links_by_sheet.get(name, {}))
             sheet = Sheet(index=index, name=name)
             # skip_empty_area=False anchors the grid at A1, so positions are the sheet's own.
-            for i, values in enumerate(calamine_sheet.to_python(skip_empty_area=False)):
-                row_number = i + 1
-                cells = []
-                for j, value in enumerate(values):
-                    column_number = j + 1
-                    # most of a sheet's grid is empty and unlinked: skip it without a lookup
-                    link = links.get((row_number, column_number)) if links else None
-                    if value == "" and link is None:
-                        continue
-                    text, kind = cell_text(value)
-                    cells.append(Cell(column_number, text, kind, link))
+            grid = calamine_sheet.to_python(skip_empty_area=False)
+            # Two million cells in the archive: each is built in one comprehension, as a bare tuple
+            # typed Cell (no Python-level __new__), text without a call to cell_text; rows without
+            # links (most) skip the link lookup, and the grid's empty cells are dropped first.
+            for row_number, values in enumerate(grid, start=1):
+                row_links = links.get(row_number)
+                if row_links is None:
+                    cells = [
+                        _new_cell(Cell, (column_number, value, "string", None))
+                        if type(value) is str
+                        else _new_cell(Cell, (column_number, *cell_text(value), None))
+                        for column_number, value in enumerate(values, start=1)
+                        if value != ""
+                    ]
+                else:
+                    cells = [
+                        _new_cell(Cell, (column_number, value, "string", link))
+                        if type(value) is str
+                        else _new_cell(Cell, (column_number, *cell_text(value), link))
+                        for column_number, value in enumerate(values, start=1)
+                        if (link := row_links.get(column_number)) is not None or value != ""
+                    ]
                 sheet.rows.append(Row(row_number, cells))
             sheets.append(sheet)
     except InputError:
