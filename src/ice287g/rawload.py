@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -57,23 +58,15 @@ class LoadReport:
 # enough that what waits for it stays small (the longest list has 1,561 rows; most a few hundred).
 BATCH_FILES = 64
 
-# The Arrow types of the DDL above, so that every batch hands DuckDB the same schema whatever its
-# values (a batch without one hyperlink would otherwise infer a null column).
-_SHEETS_SCHEMA = pa.schema(
-    [
-        ("file_sha256", pa.string()),
-        ("sheet_index", pa.int32()),
-        ("sheet_name", pa.string()),
-        ("layout", pa.string()),
-        ("list", pa.string()),
-        ("header_row_number", pa.int32()),
-        ("header", pa.list_(pa.string())),
-        ("data_row_count", pa.int32()),
-        ("reader_version", pa.int32()),
-    ]
-)
-_CELL_TYPES = (pa.int32(), pa.string(), pa.string(), pa.string(), pa.string())
-_ROW_TYPES = (pa.string(), pa.int32(), pa.string(), pa.int32(), pa.bool_())
+
+@cache
+def _arrow_schemas() -> dict[str, pa.Schema]:
+    """The raw tables' Arrow types, taken from the DDL (their one definition), so that every batch
+    hands DuckDB the same schema whatever its values (a batch without one hyperlink would
+    otherwise infer a null column)."""
+    with duckdb.connect() as con:
+        con.execute(DDL)
+        return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in ("raw_sheets", "raw_rows")}
 
 
 @contextmanager
@@ -97,7 +90,8 @@ def _read_batch(files: list[tuple[str, str, Path]], layouts) -> tuple[pa.Table, 
 
     Raises InputError naming the file.
     """
-    sheets = {name: [] for name in _SHEETS_SCHEMA.names}
+    schemas = _arrow_schemas()
+    sheets = {name: [] for name in schemas["raw_sheets"].names}
     rows = {name: [] for name in ROW_COLUMNS}
     lengths: list[int] = []
     cells: list = []
@@ -131,15 +125,17 @@ def _read_batch(files: list[tuple[str, str, Path]], layouts) -> tuple[pa.Table, 
     # Cells are tuples (column_number, text, kind, hyperlink): one transpose gives their columns.
     columns = list(zip(*cells, strict=True)) if cells else [()] * 4
     columns.insert(1, headers)
+    cell_type = schemas["raw_rows"].field("cells").type.value_type
     cell_array = pa.StructArray.from_arrays(
-        [pa.array(col, type=t) for col, t in zip(columns, _CELL_TYPES, strict=True)], names=list(CELL_FIELDS)
+        [pa.array(col, type=cell_type.field(name).type) for col, name in zip(columns, CELL_FIELDS, strict=True)],
+        names=list(CELL_FIELDS),
     )
     offsets = pa.array([0, *accumulate(lengths)], type=pa.int32())
-    row_arrays = [pa.array(rows[n], type=t) for n, t in zip(ROW_COLUMNS, _ROW_TYPES, strict=True)]
+    row_arrays = [pa.array(rows[n], type=schemas["raw_rows"].field(n).type) for n in ROW_COLUMNS]
     rows_table = pa.Table.from_arrays(
         [*row_arrays, pa.ListArray.from_arrays(offsets, cell_array)], names=[*ROW_COLUMNS, "cells"]
     )
-    return pa.Table.from_pydict(sheets, schema=_SHEETS_SCHEMA), rows_table
+    return pa.Table.from_pydict(sheets, schema=schemas["raw_sheets"]), rows_table
 
 
 def _read_batches(batches: list, layouts, workers: int | None) -> Iterator[tuple[pa.Table, pa.Table]]:
