@@ -74,6 +74,7 @@ def test_a_changed_input_or_output_is_built_again(small_archive, make_workbook):
 
 
 def copy_project(root, target):
+    target.mkdir(parents=True)
     for name in fingerprint.PROJECT_FILES:
         shutil.copy2(root / name, target / name)
     for folder in ("models", "macros", "seeds", "sources"):
