@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ice287g
 from ice287g.csvfile import write_atomically
+from ice287g.registry import sha256_of
 from ice287g.settings import Settings
 
 RECORD = "last-build.json"
@@ -88,7 +89,7 @@ def output_files(settings: Settings, version: str) -> list[Path]:
 
 
 def _sums(paths: list[Path]) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    return {str(p): sha256_of(p) for p in paths}
 
 
 def record(settings: Settings, digest: str, version: str, summary: dict) -> None:
@@ -104,7 +105,7 @@ def record(settings: Settings, digest: str, version: str, summary: dict) -> None
         "database": [database.st_size, database.st_mtime_ns],
         "release_written": "",
     }
-    write_atomically(settings.build_dir / RECORD, json.dumps(payload, indent=1, sort_keys=True).encode())
+    _save(settings, payload)
 
 
 def reusable(settings: Settings, digest: str) -> dict | None:
@@ -123,6 +124,10 @@ def reusable(settings: Settings, digest: str) -> dict | None:
     except OSError:
         return None
     return payload
+
+
+def _save(settings: Settings, payload: dict) -> None:
+    write_atomically(settings.build_dir / RECORD, json.dumps(payload, indent=1, sort_keys=True).encode())
 
 
 def _load(settings: Settings) -> dict | None:
@@ -144,7 +149,7 @@ def note_release_written(settings: Settings, version: str) -> None:
         return
     payload["input_digest"] = input_digest(settings)
     payload["release_written"] = release_digest(settings)
-    write_atomically(settings.build_dir / RECORD, json.dumps(payload, indent=1, sort_keys=True).encode())
+    _save(settings, payload)
 
 
 def release_is_written(settings: Settings) -> bool:

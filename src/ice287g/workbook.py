@@ -78,6 +78,7 @@ class Cell(NamedTuple):
 
 
 _new_cell = tuple.__new__
+_NO_LINKS: dict[int, str] = {}
 
 
 @dataclass
@@ -408,26 +409,17 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
             # skip_empty_area=False anchors the grid at A1, so positions are the sheet's own.
             grid = calamine_sheet.to_python(skip_empty_area=False)
             # Two million cells in the archive: each is built in one comprehension, as a bare tuple
-            # typed Cell (no Python-level __new__), text without a call to cell_text; rows without
-            # links (most) skip the link lookup, and the grid's empty cells are dropped first.
+            # typed Cell (no Python-level __new__), text without a call to cell_text; the grid's
+            # empty cells are dropped unless a link sits on them.
             for row_number, values in enumerate(grid, start=1):
-                row_links = links.get(row_number)
-                if row_links is None:
-                    cells = [
-                        _new_cell(Cell, (column_number, value, "string", None))
-                        if type(value) is str
-                        else _new_cell(Cell, (column_number, *cell_text(value), None))
-                        for column_number, value in enumerate(values, start=1)
-                        if value != ""
-                    ]
-                else:
-                    cells = [
-                        _new_cell(Cell, (column_number, value, "string", link))
-                        if type(value) is str
-                        else _new_cell(Cell, (column_number, *cell_text(value), link))
-                        for column_number, value in enumerate(values, start=1)
-                        if (link := row_links.get(column_number)) is not None or value != ""
-                    ]
+                row_links = links.get(row_number, _NO_LINKS)
+                cells = [
+                    _new_cell(Cell, (column_number, value, "string", link))
+                    if type(value) is str
+                    else _new_cell(Cell, (column_number, *cell_text(value), link))
+                    for column_number, value in enumerate(values, start=1)
+                    if (link := row_links.get(column_number)) is not None or value != ""
+                ]
                 sheet.rows.append(Row(row_number, cells))
             sheets.append(sheet)
     except InputError:
