@@ -2,10 +2,14 @@
   Dates as ICE published them: real Excel dates, Excel serial numbers, ISO text, US text with
   four- or two-digit years, and US text with the slash before the year missing (05/082025).
   parse_published_date gives the date or null; published_date_method says which rule read it.
+  Every rule reads digits only: anything else (DuckDB's date words 'infinity', 'epoch') is null.
 -#}
 {% macro _date_rules(text, kind) -%}
     case
-        when {{ kind }} in ('date', 'datetime') then struct_pack(d := try_cast(left({{ text }}, 10) as date), m := 'excel_date')
+        -- a date cell's text is ISO (workbook.cell_text); DuckDB would also cast the words
+        -- 'infinity', '-infinity' and 'epoch' to dates, and a cell that says them holds no date
+        when {{ kind }} in ('date', 'datetime') and regexp_matches({{ text }}, '^\d{4}-\d{2}-\d{2}')
+            then struct_pack(d := try_cast(left({{ text }}, 10) as date), m := 'excel_date')
         when {{ kind }} = 'number' and try_cast({{ text }} as double) between 1 and 2958465
             then struct_pack(d := cast(date '1899-12-30' + to_days(cast(floor(cast({{ text }} as double)) as integer)) as date), m := 'excel_serial')
         when regexp_matches(trim({{ text }}), '^\d{4}-\d{1,2}-\d{1,2}$')

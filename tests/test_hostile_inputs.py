@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -494,13 +495,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def head(self, length: int | None = None):
+    def head(self, length: int | None = None, *, close: bool = False):
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        if length is None:
+        if length is None or close:
             self.send_header("Connection", "close")
             self.close_connection = True
-        else:
+        if length is not None:
             self.send_header("Content-Length", str(length))
         self.end_headers()
         self.wfile.flush()
@@ -511,6 +512,7 @@ class Web:
 
     def __init__(self):
         self.stop = threading.Event()
+        self.outlasted = threading.Event()
         self.sent = 0
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.routes = {}
@@ -591,31 +593,78 @@ def _half(data: bytes):
     return answer
 
 
+# The slow servers below keep at it for OUTLAST seconds, far past the tests' deadline of 2 s, and
+# say whether they got to the end (``web.outlasted``): a client that holds its deadline hangs up
+# long before, so a server that outlasted it means the deadline did not cut the download off.
+OUTLAST = 90.0
+
+
+def _for_a_long_time(web: Web, step: Callable[[], None], pause: float) -> None:
+    end = time.monotonic() + OUTLAST
+    while time.monotonic() < end:
+        step()
+        if web.stop.wait(pause):
+            return
+    web.outlasted.set()
+
+
 def _silent_after_headers(web: Web):
     def answer(h):
         h.head(100_000)
-        web.stop.wait(30)
+        _for_a_long_time(web, lambda: None, 1.0)
 
     return answer
 
 
 def _silent(web: Web):
     def answer(h):
-        web.stop.wait(30)
+        _for_a_long_time(web, lambda: None, 1.0)
 
     return answer
 
 
-def _drip(web: Web):
-    """A byte every 0.2 s: no socket timeout ever fires; for 30 s at most."""
+def _drip(web: Web, close: bool):
+    """A byte a second: no socket timeout ever fires, and 64 KiB take 18 hours. With ``close``
+    the answer says "Connection: close", and urllib3 2 then keeps no socket on the response."""
 
     def answer(h):
-        h.head(100_000)
-        for _ in range(150):
+        h.head(100_000, close=close)
+
+        def byte():
             h.wfile.write(b"P")
             h.wfile.flush()
-            if web.stop.wait(0.2):
-                return
+
+        _for_a_long_time(web, byte, 1.0)
+
+    return answer
+
+
+def _drip_headers(web: Web):
+    """The status line, then a header line a second: the answer never begins."""
+
+    def answer(h):
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+
+        def line():
+            h.wfile.write(b"X-Padding: 1\r\n")
+            h.wfile.flush()
+
+        _for_a_long_time(web, line, 1.0)
+
+    return answer
+
+
+def _slow_and_endless(web: Web):
+    """A kilobyte every 50 ms without end, and no length: the cap would take 17 minutes to reach."""
+
+    def answer(h):
+        h.head(None)
+
+        def block():
+            h.wfile.write(bytes(1024))
+            h.wfile.flush()
+
+        _for_a_long_time(web, block, 0.05)
 
     return answer
 
@@ -639,7 +688,10 @@ SLOW = {
     "fails halfway": (lambda web, data: _half(data), "download failed after"),
     "hangs after its headers": (lambda web, data: _silent_after_headers(web), "did not finish within 2 s"),
     "never answers": (lambda web, data: _silent(web), "did not finish within 2 s"),
-    "drips a byte at a time": (lambda web, data: _drip(web), "did not finish within 2 s"),
+    "drips a byte a second": (lambda web, data: _drip(web, close=False), "did not finish within 2 s"),
+    "drips a byte a second, then closes": (lambda web, data: _drip(web, close=True), "did not finish within 2 s"),
+    "drips its headers": (lambda web, data: _drip_headers(web), "did not finish within 2 s"),
+    "sends slowly without end": (lambda web, data: _slow_and_endless(web), "did not finish within 2 s"),
 }
 
 
@@ -649,6 +701,8 @@ def test_a_download_that_fails_or_stalls_is_refused_at_the_deadline(settings, wo
     web.route(NAME, make(web, _workbook_bytes(tmp_path)))
     discard(tmp_path / "made" / "w.xlsx")
     (outcome,) = acquire(settings, web.page(f"files/{NAME}"), deadline=2)
+    # the client hung up while the server was still at it: the deadline, not the server, ended it
+    assert not web.outlasted.is_set()
     assert (outcome.name, outcome.status) == (NAME, "refused")
     assert problem in outcome.detail
     world.unchanged()

@@ -45,6 +45,131 @@ def test_add_registers_and_re_adding_the_same_bytes_is_a_no_op(settings, make_wo
     assert settings.registry.read_bytes() == before
 
 
+def test_a_file_in_hand_records_what_is_given_and_no_time_is_made_up(settings, make_workbook):
+    path = make_workbook("participatingAgencies03012025am.xlsx", participating_rows())
+    (bare,) = add_files(settings, [path])
+    entry = Registry.load(settings.registry).entries[bare.entry.file_sha256]
+    assert (entry.captured_at, entry.archived_at, entry.url, entry.mirror_path) == ("", "", "", "")
+    assert "only in this store" in bare.detail
+
+    other = make_workbook("participatingAgencies03022025am.xlsx", participating_rows(3, dt.date(2025, 3, 2)))
+    (given,) = add_files(
+        settings,
+        [other],
+        captured_at="2025-03-02T09:15:00-05:00",
+        archived_at="2025-03-03 10:00:00",
+        archive="example/archive",
+        url="https://example.org/participatingAgencies03022025am.xlsx",
+    )
+    entry = Registry.load(settings.registry).entries[given.entry.file_sha256]
+    assert (entry.captured_at, entry.archived_at, entry.archive) == (
+        "2025-03-02T14:15:00Z",
+        "2025-03-03T10:00:00Z",
+        "example/archive",
+    )
+    assert entry.url == "https://example.org/participatingAgencies03022025am.xlsx"
+    assert "only in this store" not in given.detail
+    with pytest.raises(InputError, match="--archived-at: 'yesterday' is no ISO 8601 time"):
+        add_files(settings, [other], archived_at="yesterday")
+
+
+def _mirror_with_manifest(settings, *names_and_rows) -> list[dict]:
+    """Workbooks in the mirror with a MANIFEST.csv row each, as an archive's mirror has them."""
+    import hashlib
+
+    rows = []
+    for name, content in names_and_rows:
+        path = write_workbook(settings.mirror / "files" / "archive" / name, content)
+        rows.append(
+            {
+                "path": f"files/archive/{name}",
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "bytes": str(path.stat().st_size),
+                "archive": "test/archive",
+                "archive_commit": "c0ffee",
+                "archive_path": f"lists/{name}",
+                "archived_at": "2025-03-05T12:00:00+00:00",
+                "url": f"https://example.org/c0ffee/lists/{name}",
+            }
+        )
+    with open(settings.mirror / "MANIFEST.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def test_bytes_the_mirror_lists_take_their_provenance_from_its_manifest(settings, make_workbook):
+    (row,) = _mirror_with_manifest(settings, ("participatingAgencies03042025am.xlsx", participating_rows()))
+    # the same bytes in hand, under another name
+    copy = make_workbook("renamed.xlsx", participating_rows())
+    copy.write_bytes((settings.mirror / row["path"]).read_bytes())
+    (outcome,) = add_files(settings, [copy])
+    entry = Registry.load(settings.registry).entries[row["sha256"]]
+    assert (entry.file_name, entry.archive, entry.archive_commit, entry.archive_path) == (
+        "participatingAgencies03042025am.xlsx",
+        "test/archive",
+        "c0ffee",
+        "lists/participatingAgencies03042025am.xlsx",
+    )
+    assert (entry.archived_at, entry.url, entry.mirror_path) == ("2025-03-05T12:00:00Z", row["url"], row["path"])
+    assert outcome.status == "added" and "only in this store" not in outcome.detail
+
+
+def test_an_option_that_contradicts_the_manifest_is_an_error(settings):
+    (row,) = _mirror_with_manifest(settings, ("participatingAgencies03042025am.xlsx", participating_rows()))
+    with pytest.raises(InputError, match=r"archived_at '2025-03-01T00:00:00Z' \(the mirror's MANIFEST.csv says"):
+        add_files(settings, [settings.mirror / row["path"]], archived_at="2025-03-01T00:00:00Z")
+    assert not settings.registry.exists()
+    # what the MANIFEST does not know may be given
+    (outcome,) = add_files(settings, [settings.mirror / row["path"]], captured_at="2025-03-04T08:00:00Z")
+    assert outcome.entry.captured_at == "2025-03-04T08:00:00Z"
+
+
+def test_a_file_in_the_mirror_without_a_manifest_row_keeps_its_place(settings):
+    path = write_workbook(settings.mirror / "loose" / "participatingAgencies03012025am.xlsx", participating_rows())
+    (outcome,) = add_files(settings, [path])
+    entry = Registry.load(settings.registry).entries[outcome.entry.file_sha256]
+    assert entry.mirror_path == "loose/participatingAgencies03012025am.xlsx"
+    # registered so, it is found in the mirror again by a store that never had it
+    from ice287g.store import resolve
+
+    found = resolve(entry, Store(settings.store.parent / "empty-store"), settings.mirror)
+    assert found.read_bytes() == path.read_bytes()
+
+
+def test_sources_seed_registers_the_manifest_s_new_files_checked_and_once(settings, monkeypatch):
+    rows = _mirror_with_manifest(
+        settings,
+        ("participatingAgencies03042025am.xlsx", participating_rows()),
+        ("pendingAgencies03042025am.xlsx", [PENDING_HEADER, ["TEXAS", "Delta PD", "Municipality", "Delta", "TFM"]]),
+    )
+    for name, value in (("ICE287G_REGISTRY", settings.registry), ("ICE287G_STORE", settings.store)):
+        monkeypatch.setenv(name, str(value))
+    runner = CliRunner()
+    result = runner.invoke(app, ["sources", "seed", "--mirror", str(settings.mirror)])
+    assert result.exit_code == 0, result.output
+    assert "2 new of 2 registered snapshots" in result.output
+    registry = Registry.load(settings.registry)
+    assert {e.mirror_path for e in registry} == {r["path"] for r in rows}
+    assert {e.archived_at for e in registry} == {"2025-03-05T12:00:00Z"}
+    assert all(Store(settings.store).has(r["sha256"]) for r in rows)
+    before = settings.registry.read_bytes()
+    again = runner.invoke(app, ["sources", "seed", "--mirror", str(settings.mirror)])
+    assert again.exit_code == 0 and "0 new of 2 registered snapshots" in again.output
+    assert settings.registry.read_bytes() == before
+
+    # a new MANIFEST row is checked as add checks a file: a list far smaller than the one before
+    rows += _mirror_with_manifest(settings, ("participatingAgencies03052025am.xlsx", participating_rows(1)))[-1:]
+    with open(settings.mirror / "MANIFEST.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    refused = runner.invoke(app, ["sources", "seed", "--mirror", str(settings.mirror)])
+    assert refused.exit_code == 1 and "fewer than 90% of the 3 on the participating list before it" in refused.output
+    assert settings.registry.read_bytes() == before
+
+
 def test_add_checks_every_file_before_registering_any(settings, make_workbook, tmp_path):
     good = make_workbook("participatingAgencies03012025am.xlsx", participating_rows())
     bad = tmp_path / "pendingAgencies03012025am.xlsx"
@@ -127,7 +252,10 @@ def test_force_registers_an_undated_list_and_records_why(settings, make_workbook
     assert row["file_sha256"] == outcome.entry.file_sha256
     assert row["file_name"] == "participatingAgencies.xlsx"
     assert row["reason"].startswith("it has no date")
-    assert row["forced_at"] == outcome.entry.archived_at
+    # when the maintainer insisted, in the log of decisions; the file itself gets no made-up time
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+    assert dt.datetime.strptime(row["forced_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC) > before
+    assert (outcome.entry.captured_at, outcome.entry.archived_at) == ("", "")
 
     again = make_workbook("participatingAgencies2.xlsx", participating_rows(4))
     add_files(settings, [again], force=True)

@@ -67,7 +67,8 @@ def test_building_twice_gives_the_same_bytes(small_archive, tmp_path):
     again = build(small_archive, **QUIET)
     assert (again.version, again.is_new_version) == (first.version, False)
     elsewhere = replace(small_archive, build_dir=tmp_path / "other-build", dist_dir=tmp_path / "other-dist")
-    other = build(elsewhere, **QUIET)
+    # a year later: no byte depends on the day of the build
+    other = build(elsewhere, today=dt.date.today() + dt.timedelta(days=365), **QUIET)
     assert files_of(other.package) == files_of(first.package)
     zip_name = f"ice287g-{first.version}.zip"
     assert (elsewhere.dist / zip_name).read_bytes() == (small_archive.dist / zip_name).read_bytes()
@@ -129,10 +130,19 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     changelog = (second.package / "CHANGELOG.md").read_text()
     assert f"Changes since {FIRST}." in changelog
     assert "- **participating publications added**: 1" in changelog
-    assert "- **agreements newly listed**: 1\n  - ga-omega-police-department-jem-20260303" in changelog
+    assert (
+        "- **agreements newly listed**: 1\n  - ga-omega-police-department-jem-20260303 (Omega Police Department, GA)"
+        in changelog
+    )
     assert "- **agencies joined**: 1" in changelog
     assert "- **agencies left**: 1\n  - tx-gamma-county-sheriff-office" in changelog
     assert "- **agreements removed**: 1" in changelog
+    # a file in hand with no known time: no time is made up for it, and the descriptor's
+    # `created` stays the newest time known of the registered files
+    captured = load("publications", source=second.package).set_index(["list", "published_date"])["first_captured_at"]
+    assert pd.isna(captured[("participating", pd.Timestamp("2026-03-04"))])
+    assert str(captured[("participating", pd.Timestamp("2026-03-01"))]) == "2026-03-28 00:00:00+00:00"
+    assert json.loads((second.package / "datapackage.json").read_text())["created"] == "2026-03-28T00:00:00Z"
     # the pinned old version loads the same data after newer versions were built
     pd.testing.assert_frame_equal(load("agreements", source=first.package), old_agreements)
     # `ice287g diff` prints the same comparison

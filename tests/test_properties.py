@@ -4,21 +4,27 @@ the claims a file name makes (ice287g.names).
 
 The dbt macros are rendered to plain SQL with jinja2 (they use no dbt context) and each
 hypothesis example evaluates its whole batch of names or dates in one DuckDB query. Examples are
-derandomized and nothing is stored, so every run checks the same cases. The four tests that
-close this file each pinned a bug these properties found (a doubled "The", DOC/DPS after a state's
-name, Colorado's code, the Virgin Islands' dots), fixed in macros/text.sql.
+derandomized, nothing is stored and conftest pins the constants Hypothesis mixes in, so every run
+checks the same cases wherever the checkout lies. The four tests that close this file each pinned
+a bug these properties found (a doubled "The", DOC/DPS after a state's name, Colorado's code, the
+Virgin Islands' dots), fixed in macros/text.sql.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import os
 import re
 import string
+import subprocess
+import sys
 
 import duckdb
 import jinja2
 import pyarrow as pa
+import pytest
 from conftest import REPO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -400,11 +406,61 @@ def test_impossible_published_dates_are_null(cases):
     )
 )
 @example([("nan", "number"), ("inf", "number"), ("1e400", "number"), ("-0", "number"), ("2025-13-01", "date")])
+@example([("INFINITY", "date"), ("-infinity", "datetime"), ("epoch", "date"), ("infinity", "string")])
 def test_any_published_text_parses_without_error(cases):
     for (text, kind), (day, method) in zip(cases, published_dates(cases), strict=True):
         assert (day is None) == (method is None), (text, kind)
         if day is not None:
             dt.date.fromisoformat(day)
+
+
+def test_words_duckdb_reads_as_dates_are_no_dates():
+    """DuckDB casts 'infinity', '-infinity' and 'epoch' (any case) to dates, and its
+    try_strptime gives 1900-01-01 for some of them: a cell that says one holds no date."""
+    words = ["infinity", "INFINITY", "-infinity", "+Infinity", "epoch", " Epoch ", "infinity 00:00:00"]
+    cases = [(word, kind) for word in words for kind in ("date", "datetime", "string", "number")]
+    assert published_dates(cases) == [(None, None)] * len(cases)
+    # the same cells with the date itself are read
+    assert published_dates([("2025-03-01", "date"), ("2025-03-01 10:30:00", "datetime")]) == [
+        ("2025-03-01", "excel_date"),
+        ("2025-03-01", "excel_date"),
+    ]
+
+
+DRAWS = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import conftest
+if {pinned!r}:
+    conftest.pin_hypothesis_constants()
+import ice287g.build, ice287g.cli, ice287g.intake  # the package's modules, and their constants
+from hypothesis import given, settings, strategies as st
+seen = []
+@settings(derandomize=True, database=None, deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=5))
+def draw(cases):
+    seen.append(cases)
+draw()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_the_examples_drawn_do_not_depend_on_where_the_checkout_lies(tmp_path, pinned):
+    """The same derandomized test, with this package's code imported from here and from a folder
+    named test: pinned as conftest pins every run, both draw the same examples; unpinned, they
+    do not (what made a fresh clone fail where this checkout passed)."""
+    link = tmp_path / "test" / "src"
+    link.parent.mkdir()
+    link.symlink_to(REPO / "src", target_is_directory=True)
+    code = DRAWS.format(tests=str(REPO / "tests"), pinned=pinned)
+    draws = []
+    for source in (REPO / "src", link):
+        env = {**os.environ, "PYTHONPATH": str(source)}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        draws.append(json.loads(run.stdout))
+    assert (draws[0] == draws[1]) is pinned
 
 
 # --- file-name claims (ice287g.names) ----------------------------------------------------------

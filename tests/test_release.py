@@ -15,6 +15,7 @@ import yaml
 from conftest import REPO
 
 from ice287g.errors import InputError
+from ice287g.registry import FIELDS
 from ice287g.release import (
     RELEASE_PATHS,
     changelog_section,
@@ -50,7 +51,11 @@ def repo(tmp_path, monkeypatch) -> Path:
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "README.md").write_text("# test\n")
     (root / "sources").mkdir()
-    (root / "sources" / "snapshots.csv").write_text("file_sha256\n")
+    (root / "sources" / "snapshots.csv").write_text(",".join(FIELDS) + "\n")
+    # what registering a list reads: the known layouts and the reviewed date fixes
+    shutil.copy(REPO / "sources" / "layouts.csv", root / "sources" / "layouts.csv")
+    (root / "seeds").mkdir()
+    shutil.copy(REPO / "seeds" / "fix_snapshot_dates.csv", root / "seeds" / "fix_snapshot_dates.csv")
     git(root, "init", "--quiet", "--initial-branch=main")
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "initial")
@@ -59,9 +64,11 @@ def repo(tmp_path, monkeypatch) -> Path:
 
 
 def fake_build(root: Path, version: str = "2030.1.2", rows: str = "id\n1\n"):
-    """A build step that writes the committed release as `ice287g build` would."""
+    """A build step that writes the committed release, and the citation files that follow it, as
+    `ice287g build` would."""
 
     def step():
+        write_citation(root, version, version_date(version), repository_url(root))
         (root / "data").mkdir(exist_ok=True)
         (root / "data" / "x.csv").write_text(rows)
         descriptor = {"name": "ice287g", "version": version, "resources": [{"name": "x", "path": "data/x.csv"}]}
@@ -123,13 +130,13 @@ def test_release_with_nothing_changed_makes_no_commit(repo):
 
 
 def test_release_commits_only_its_paths_when_other_changes_are_staged(repo):
-    (repo / "README.md").write_text("# changed by someone else\n")
-    git(repo, "add", "README.md")
+    (repo / "pyproject.toml").write_text((repo / "pyproject.toml").read_text() + "# changed by someone else\n")
+    git(repo, "add", "pyproject.toml")
     (repo / "sources" / "snapshots.csv").write_text("file_sha256\nabc\n")  # acquire registered a file
     release(repo, build_step=fake_build(repo), say=lambda m: None)
     assert "sources/snapshots.csv" in committed_files(repo)
-    assert "README.md" not in committed_files(repo)
-    assert git(repo, "diff", "--cached", "--name-only").split() == ["README.md"]
+    assert "pyproject.toml" not in committed_files(repo)
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["pyproject.toml"]
 
 
 def test_a_second_release_gets_its_own_commit_and_tag(repo):
@@ -146,7 +153,6 @@ def test_an_existing_tag_is_refused(repo):
     with pytest.raises(InputError, match=r"v2030\.1\.2"):
         release(repo, build_step=fake_build(repo), say=lambda m: None)
     assert git(repo, "rev-parse", "HEAD") == head
-    assert not (repo / "CITATION.cff").exists()
 
 
 def test_a_failed_build_releases_nothing(repo):
@@ -166,15 +172,16 @@ def test_not_a_git_repository_is_an_error(tmp_path):
         release(tmp_path, build_step=lambda: None, say=lambda m: None)
 
 
-def test_citation_files_are_deterministic_and_valid(tmp_path):
-    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
-    assert len(write_citation(tmp_path, "2026.3.27.1", "2026-03-27")) == 2
+def test_citation_files_are_deterministic_valid_and_follow_the_release(tmp_path):
+    version = json.loads((REPO / "datapackage.json").read_text())["version"]
+    url = repository_url(REPO)
+    assert len(write_citation(tmp_path, version, version_date(version).isoformat(), url)) == 2
     first = {name: (tmp_path / name).read_bytes() for name in ("CITATION.cff", ".zenodo.json")}
-    assert write_citation(tmp_path, "2026.3.27.1", dt.date(2026, 3, 27)) == []
+    assert write_citation(tmp_path, version, version_date(version), url) == []
     assert first == {name: (tmp_path / name).read_bytes() for name in first}
-    # the committed files are what the current release writes
+    # the committed files are what the committed release writes: they lag behind no release
     for name, text in first.items():
-        assert (REPO / name).read_bytes() == text, f"{name} is not what write_citation writes for 2026.3.27.1"
+        assert (REPO / name).read_bytes() == text, f"{name} is not what the release {version} writes"
 
     citation = yaml.safe_load(first["CITATION.cff"])
     assert citation["cff-version"] == "1.2.0" and citation["type"] == "dataset"
@@ -263,27 +270,114 @@ def test_release_paths_cover_what_the_build_commits():
     )
 
 
-def test_the_cli_command_acquires_unless_offline_and_builds_through_the_build_command(repo, tmp_path, monkeypatch):
+@pytest.fixture
+def cli_release(repo, tmp_path, monkeypatch):
+    """Run `ice287g release` in ``repo`` with a fake build (the build step is tested on its own);
+    returns (run(args) -> (exit code, output), the calls the build received)."""
     from typer.testing import CliRunner
 
+    import ice287g.build
     from ice287g import cli
 
     monkeypatch.setenv("ICE287G_ROOT", str(repo))
     monkeypatch.setenv("ICE287G_DIST_DIR", str(tmp_path / "dist"))
+    monkeypatch.setenv("ICE287G_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("ICE287G_MIRROR", str(tmp_path / "mirror"))
     monkeypatch.setenv("ICE287G_OFFLINE", "0")  # restored after the test, whatever --offline sets
-    calls = []
-    monkeypatch.setattr(cli, "acquire", lambda: calls.append("acquire"))
-    monkeypatch.setattr(cli, "fetch", lambda mirror, store: calls.append("fetch"))
-    monkeypatch.setattr(cli, "build", lambda mirror, store: (calls.append("build"), fake_build(repo)()))
+    builds = []
 
-    result = CliRunner().invoke(cli.app, ["release"])
-    assert result.exit_code == 0, result.output
-    assert calls == ["fetch", "acquire", "build"]  # the store holds the last lists before acquire compares
-    assert git(repo, "tag", "--list").split() == ["v2030.1.2"]
-    assert (tmp_path / "dist" / "ice287g-2030.1.2.notes.md").exists()
+    def build_release(settings, say=print, reuse=True):
+        builds.append(settings.root)
+        fake_build(repo, rows=settings.registry.read_text())()
+        return None, []
 
-    calls.clear()
-    result = CliRunner().invoke(cli.app, ["release", "--offline"])
-    assert result.exit_code == 0, result.output
-    assert calls == ["build"]
-    assert git(repo, "tag", "--list").split() == ["v2030.1.2"]
+    monkeypatch.setattr(ice287g.build, "build_release", build_release)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli.app, ["release", *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.output
+
+    return run, builds
+
+
+def _workbook(folder: Path, name: str, day: dt.date) -> bytes:
+    from conftest import participating_rows, write_workbook
+
+    return write_workbook(folder / name, participating_rows(3, day)).read_bytes()
+
+
+def test_the_cli_release_acquires_from_the_page_builds_and_commits(repo, cli_release, http_folder):
+    run, builds = cli_release
+    folder, base = http_folder
+    _workbook(folder, "participatingAgencies03022026am.xlsx", dt.date(2026, 3, 1))
+    (folder / "287g.html").write_text('<a href="participatingAgencies03022026am.xlsx">Participating</a>')
+    code, output = run("--page-url", f"{base}/287g.html")
+    assert code == 0, output
+    assert "participatingAgencies03022026am.xlsx: added" in output and "released ice287g 2030.1.2" in output
+    assert builds == [repo]
+    assert "sources/snapshots.csv" in committed_files(repo)  # the registered list is part of the release
+    assert git(repo, "status", "--porcelain").strip() == "?? notes.txt"
+
+    head = git(repo, "rev-parse", "HEAD")
+    code, output = run("--page-url", f"{base}/287g.html")
+    assert code == 0, output
+    assert "already registered" in output and "nothing changed: no release" in output
+    assert git(repo, "rev-parse", "HEAD") == head
+
+    code, output = run("--offline")
+    assert code == 0 and "acquiring" not in output and len(builds) == 3
+
+
+def _no_links(folder: Path) -> str:
+    (folder / "287g.html").write_text('<a href="/doclib/other.pdf">a PDF</a>')
+    return "the page links to no participating or pending .xlsx workbook"
+
+
+def _half_written(folder: Path) -> str:
+    data = _workbook(folder, "participatingAgencies03022026am.xlsx", dt.date(2026, 3, 1))
+    (folder / "participatingAgencies03022026am.xlsx").write_bytes(data[: len(data) // 2])
+    (folder / "287g.html").write_text('<a href="participatingAgencies03022026am.xlsx">x</a>')
+    return "participatingAgencies03022026am.xlsx"
+
+
+def _undated(folder: Path) -> str:
+    _workbook(folder, "participatingAgencies.xlsx", dt.date(2026, 3, 1))
+    _workbook(folder, "pendingAgencies_latest.xlsx", dt.date(2026, 3, 1))
+    (folder / "287g.html").write_text('<a href="participatingAgencies.xlsx">x</a>')
+    return "participatingAgencies.xlsx: its name carries no date"
+
+
+def _twins(folder: Path) -> str:
+    for sub, day in (("a", dt.date(2026, 3, 1)), ("b", dt.date(2026, 3, 2))):
+        _workbook(folder / sub, "participatingAgencies03022026am.xlsx", day)
+    (folder / "287g.html").write_text(
+        '<a href="a/participatingAgencies03022026am.xlsx">x</a><a href="b/participatingAgencies03022026am.xlsx">y</a>'
+    )
+    return "the page links 2 different files of this name"
+
+
+def _one_bad_among_good(folder: Path) -> str:
+    _workbook(folder, "participatingAgencies03022026am.xlsx", dt.date(2026, 3, 1))
+    (folder / "pendingAgencies03022026am.xlsx").write_text("<html>Service unavailable</html>")
+    (folder / "287g.html").write_text(
+        '<a href="participatingAgencies03022026am.xlsx">x</a><a href="pendingAgencies03022026am.xlsx">y</a>'
+    )
+    return "pendingAgencies03022026am.xlsx"
+
+
+@pytest.mark.parametrize("page", [_no_links, _half_written, _undated, _twins, _one_bad_among_good])
+def test_bad_input_on_the_daily_path_releases_nothing_and_changes_nothing(repo, cli_release, http_folder, page):
+    run, builds = cli_release
+    folder, base = http_folder
+    named = page(folder)
+    head, registry = git(repo, "rev-parse", "HEAD"), (repo / "sources" / "snapshots.csv").read_bytes()
+    code, output = run("--page-url", f"{base}/287g.html")
+    assert code == 1, output
+    assert "error:" in output and named in output
+    # nothing registered, nothing built, nothing committed: the checkout is as it was
+    assert builds == []
+    assert (repo / "sources" / "snapshots.csv").read_bytes() == registry
+    assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag", "--list").strip()
+    assert git(repo, "status", "--porcelain").strip() == "?? notes.txt"

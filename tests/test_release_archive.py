@@ -6,16 +6,26 @@ rebuilt with them, changes few lines of data/ (a new list appends and closes row
 """
 
 import csv
+import datetime as dt
 import io
+import json
+import os
 import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, SHARED
+from conftest import PENDING_HEADER, REPO, SHARED, write_workbook
 
 from ice287g.build import build, write_committed_release
+from ice287g.package import version_for as package_version
 from ice287g.registry import Registry
+from ice287g.release import changelog_section
 from ice287g.settings import Settings
+
+IDENTITY = {"NAME": "Release Bot", "EMAIL": "bot@example.org"}
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +63,87 @@ def build_release(settings: Settings) -> list[str]:
     return write_committed_release(settings, build(settings, say=lambda _m: None))
 
 
-def test_a_fresh_clone_rebuilds_the_committed_release_byte_for_byte(tmp_path_factory):
+def new_list(www: Path, name: str) -> None:
+    """ICE's newest registered participating list with one agreement more, as ``www/name``."""
+    import openpyxl
+
+    registry = Registry.load(REPO / "sources" / "snapshots.csv")
+    newest = max(
+        (e for e in registry if e.claimed_list == "participating" and e.claimed_date), key=lambda e: e.claimed_date
+    )
+    book = openpyxl.load_workbook(SHARED / newest.mirror_path)
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = {"STATE": "TEXAS", "LAW ENFORCEMENT AGENCY": "Zeta County Sheriff's Office", "TYPE": "County"}
+    row |= {"COUNTY": "Zeta County", "SUPPORT TYPE": "Task Force Model", "SIGNED": dt.datetime(2026, 5, 8)}
+    sheet.append([row.get(str(h).strip().upper(), "link pending" if h else None) for h in header])
+    book.save(www / name)
+
+
+def test_a_fresh_clone_rebuilds_the_release_byte_for_byte_then_releases_a_new_list_daily(tmp_path_factory, http_folder):
+    """The fresh clone's `make build` leaves it clean; the README's zip recipe reads the zip it
+    wrote; then `ice287g release --page-url` takes a new list from a page shaped like ICE's to a
+    committed release, and, run again with nothing new, commits nothing."""
+    from conftest import recipe
+
     folder = clone(tmp_path_factory, "reproduce")
-    assert build_release(settings_for(folder)) == []
+    settings = replace(settings_for(folder), store=folder / ".store")  # acquire writes into it
+    assert build_release(settings) == []
     assert git(folder, "status", "--porcelain") == ""
+    run = subprocess.run(
+        [sys.executable, "-c", recipe("python", ".zip") + "\nprint(len(agreements))"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout) == int(
+        list(csv.DictReader(io.StringIO((folder / "releases.csv").read_text())))[-1]["agreements_rows"]
+    )
+
+    www, base = http_folder
+    (www / "doclib").mkdir()
+    new_list(www / "doclib", "participatingAgencies05082026am.xlsx")
+    write_workbook(www / "doclib" / "pendingAgencies05082026am.xlsx", [PENDING_HEADER])
+    (www / "287g.html").write_text(
+        "<html><body><h2>Participating Agencies</h2>"
+        '<a href="/doclib/participatingAgencies05082026am.xlsx">Excel</a>'
+        "<h2>Pending Agencies</h2>"
+        '<a href="doclib/pendingAgencies05082026am.xlsx">Excel</a></body></html>'
+    )
+    env = {
+        **os.environ,
+        "ICE287G_ROOT": str(folder),
+        "ICE287G_STORE": str(settings.store),
+        "ICE287G_MIRROR": str(SHARED),
+        "ICE287G_REFERENCE_MIRROR": str(SHARED.parent / "reference"),
+        "ICE287G_BUILD_DIR": str(settings.build_dir),
+        "ICE287G_DIST_DIR": str(settings.dist),
+        **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER") for what, value in IDENTITY.items()},
+    }
+    cli = [str(Path(sys.executable).with_name("ice287g")), "release", "--page-url", f"{base}/287g.html"]
+    first = subprocess.run(cli, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr[-3000:]
+    version = package_version(dt.date(2026, 5, 8))
+    assert f"released ice287g {version}" in first.stderr
+    assert git(folder, "log", "-1", "--format=%s").strip() == f"Release ice287g {version}"
+    assert git(folder, "status", "--porcelain") == ""
+    section = changelog_section((folder / "CHANGELOG.md").read_text(), version)
+    assert section.startswith(f"## ice287g {version}\n")
+    assert (
+        "- **participating publications added**: 1\n" in section and "- **pending publications added**: 1\n" in section
+    )
+    assert "  - tx-zeta-county-sheriff-office-tfm-20260508 (Zeta County Sheriff's Office, TX)" in section
+    assert json.loads((folder / "datapackage.json").read_text())["version"] == version
+    assert f'version: "{version}"' in (folder / "CITATION.cff").read_text()
+    assert f'version="{version}"' in (folder / "README.md").read_text()
+
+    head = git(folder, "rev-parse", "HEAD")
+    again = subprocess.run(cli, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "nothing changed: no release" in again.stderr and "already registered" in again.stderr
+    assert git(folder, "rev-parse", "HEAD") == head and git(folder, "status", "--porcelain") == ""
 
 
 def test_twelve_new_lists_change_few_lines_of_data(tmp_path_factory):

@@ -6,7 +6,11 @@
 --     document, or the date moved earlier, or by at most var redate_max_days without two
 --     different documents. A handover that fails this is a re-signing: a new agreement (the
 --     agreements mart calls the old one superseded). Runs listed in any order take part, so a
---     date changed and changed back (A, B, A) is one agreement;
+--     date changed and changed back (A, B, A) is one agreement. A run that is re-attributed
+--     (below) is not also re-dated: the other agency kept its very date, and a version of the
+--     old agency starting then with another date is that agency's own new agreement (Parker
+--     County TX, May 2026: the county attorney's agreement of 2026-04-05, listed at first
+--     under the district attorney, who signed one of its own on 2026-04-30);
 --   * listed_twice: two versions of the same agency and model listed at the same time, dated at
 --     most var redate_max_days apart, without two different documents (ICE listing one
 --     agreement twice, e.g. under two spellings with two dates);
@@ -83,6 +87,19 @@ handovers as (
         ) as preference
     from pairs
     where is_same_agency and version_a <> version_b and is_handover
+),
+
+reattributions as (
+    select
+        run_a,
+        run_b
+    from pairs
+    where
+        not is_same_agency
+        and is_handover
+        and is_last_run_a
+        and date_a = date_b
+        and (shares_document or (is_same_place and not has_different_documents))
 )
 
 select
@@ -99,6 +116,7 @@ select
 from handovers
 where
     preference = 1
+    and run_a not in (select reattributions.run_a from reattributions)
     and (
         shares_document
         or date_b < date_a
@@ -123,10 +141,4 @@ select
     run_a,
     run_b,
     'reattributed' as link_rule
-from pairs
-where
-    not is_same_agency
-    and is_handover
-    and is_last_run_a
-    and date_a = date_b
-    and (shares_document or (is_same_place and not has_different_documents))
+from reattributions

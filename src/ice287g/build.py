@@ -39,6 +39,7 @@ from ice287g.errors import InputError
 from ice287g.package import assemble, publish, version_for
 from ice287g.project import var
 from ice287g.rawload import LoadReport, load_raw
+from ice287g.readme import write_release_texts
 from ice287g.references import load_references
 from ice287g.registry import Registry
 from ice287g.schema import RESOURCES, load_manifest, resource_schemas
@@ -237,8 +238,8 @@ def _reused(settings: Settings, previous: dict, seconds: dict[str, float], say: 
     return BuildResult(load, settings.database, version, folder, False, descriptor, seconds, warnings, True)
 
 
-# dbt in two steps, so that its tests can run beside Great Expectations (see _build)
-DBT_MODELS = ["build", "--exclude-resource-type", "test"]
+# dbt in two steps, so that its tests (data and unit tests) run beside Great Expectations (see _build)
+DBT_MODELS = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 DBT_TESTS = ["test"]
 
 
@@ -378,16 +379,30 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
 
 def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
     """Make the built version the committed release (data/, datapackage.json, releases.csv,
-    CHANGELOG.md and the page in docs/, in settings.release); returns the paths that changed."""
+    CHANGELOG.md and the page in docs/, in settings.release) and refresh the texts that follow it
+    (CITATION.cff, .zenodo.json, the README's generated parts); returns the paths that changed."""
     zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
     with build_lock(settings):
-        if result.is_reused and fingerprint.release_is_written(settings):
-            return []
-        zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
-        since = committed_version(settings.release)
-        # compared before the release is replaced: the page shows what changed since the one before
-        changes = change_rows(settings.release if since else None, result.package) if since != result.version else None
-        changed = write_release(settings.release, result.package, zip_sha256)
-        changed += publish_site(settings, result.package, changes)
-        fingerprint.note_release_written(settings, result.version)
-        return changed
+        changed = []
+        if not (result.is_reused and fingerprint.release_is_written(settings)):
+            zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
+            since = committed_version(settings.release)
+            # compared before the release is replaced: the page shows what changed since the one before
+            changes = (
+                change_rows(settings.release if since else None, result.package) if since != result.version else None
+            )
+            changed = write_release(settings.release, result.package, zip_sha256)
+            changed += publish_site(settings, result.package, changes)
+            fingerprint.note_release_written(settings, result.version)
+        # read from the committed release alone, so refreshed even when the build was reused
+        return changed + write_release_texts(settings.root, settings.release)
+
+
+def build_release(
+    settings: Settings, say: Callable[[str], None] = print, reuse: bool = True
+) -> tuple[BuildResult, list[str]]:
+    """Build, then write the committed release, under one hold of the build lock (no other build
+    slips in between); the build's result and the release paths that changed."""
+    with build_lock(settings):
+        result = build(settings, say=say, reuse=reuse)
+        return result, write_committed_release(settings, result)

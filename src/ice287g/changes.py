@@ -6,6 +6,7 @@ user of the two versions would see.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,10 +128,47 @@ CHANGE_KINDS = [
 ]
 
 
+def _fields(folder: Path) -> dict[str, dict[str, str]]:
+    """Each table of the version in ``folder`` with its columns and their types: from its
+    descriptor, else (a folder of bare CSVs) from the CSV headers, types unknown ("")."""
+    descriptor = folder / "datapackage.json"
+    if descriptor.is_file():
+        resources = json.loads(descriptor.read_text(encoding="utf-8")).get("resources", [])
+        return {
+            r["name"]: {f["name"]: f.get("type", "") for f in r.get("schema", {}).get("fields", [])} for r in resources
+        }
+    return {p.stem: dict.fromkeys(pd.read_csv(p, nrows=0).columns, "") for p in sorted(folder.glob("data/*.csv"))}
+
+
+def schema_changes(old: Path, new: Path) -> list[Change]:
+    """Tables and columns added or removed, and column types changed, from ``old`` to ``new``."""
+    before, after = _fields(old), _fields(new)
+    both = sorted(set(before) & set(after))
+    return [
+        Change("tables added", sorted(set(after) - set(before))),
+        Change("tables removed", sorted(set(before) - set(after))),
+        Change(
+            "columns added",
+            [f"{t}.{c} ({after[t][c] or 'type unknown'})" for t in both for c in after[t] if c not in before[t]],
+        ),
+        Change("columns removed", [f"{t}.{c}" for t in both for c in before[t] if c not in after[t]]),
+        Change(
+            "column types changed",
+            [
+                f"{t}.{c}: {before[t][c]} → {after[t][c]}"
+                for t in both
+                for c in after[t]
+                if c in before[t] and before[t][c] and after[t][c] and before[t][c] != after[t][c]
+            ],
+        ),
+    ]
+
+
 def compare(old: Path | None, new: Path) -> list[Change]:
-    """The changes from version folder ``old`` (None: an empty package) to ``new``."""
+    """The changes from version folder ``old`` (None: an empty package) to ``new``: the schema's,
+    then the data's."""
     before, after = _frames(old), _frames(new)
-    changes = []
+    changes = schema_changes(old, new) if old is not None else []
 
     new_files = after["snapshots"][~after["snapshots"]["file_sha256"].isin(before["snapshots"]["file_sha256"])]
     changes.append(Change("snapshots added", [f"{r.file_name} ({r.file_sha256[:12]})" for r in new_files.itertuples()]))
@@ -151,10 +189,17 @@ def compare(old: Path | None, new: Path) -> list[Change]:
     def items(change: str, item: Callable[[pd.Series], str] = lambda r: r["id"]) -> list[str]:
         return [item(r) for _, r in rows[rows["change"] == change].iterrows()]
 
-    changes.append(Change("agreements newly listed", items("agreement added")))
-    for status in ("removed", "superseded"):
-        changes.append(Change(f"agreements {status}", items(f"agreement {status}")))
-    changes.append(Change("agreements re-dated", items("agreement re-dated", lambda r: f"{r['id']} ({r['detail']})")))
+    def agreement(r: pd.Series, detail: str = "") -> str:
+        return f"{r['id']} ({r['agency_name']}, {r['state_code']}{detail})"
+
+    changes.append(Change("agreements newly listed", items("agreement added", agreement)))
+    changes.append(Change("agreements removed", items("agreement removed", agreement)))
+    changes.append(
+        Change("agreements superseded", items("agreement superseded", lambda r: agreement(r, f"; {r['detail']}")))
+    )
+    changes.append(
+        Change("agreements re-dated", items("agreement re-dated", lambda r: agreement(r, f": {r['detail']}")))
+    )
     for change in ("joined", "left"):
         changes.append(
             Change(f"agencies {change}", items(f"agency {change}", lambda r: f"{r['id']} ({r['agency_name']})"))
@@ -200,7 +245,9 @@ def changed_ids(old: Path, new: Path) -> list[Change]:
 
 def render(changes: list[Change], title: str, since: str | None, notes: str = "") -> str:
     """Markdown for a changelog entry (also what `ice287g diff` prints); ``notes`` explains a method
-    release (why the same data now gives other bytes)."""
+    release (why the same data now gives other bytes). Every change is named, but for a first
+    version, where everything is new: it shows ``EXAMPLES`` of each."""
+    limit = EXAMPLES if since is None else None
     lines = [f"## {title}", ""]
     lines.append(f"Changes since {since}." if since else "First version: everything below is new.")
     lines.append("")
@@ -208,8 +255,8 @@ def render(changes: list[Change], title: str, since: str | None, notes: str = ""
         lines += ["### Method changes", "", notes.strip(), "", "### Data changes", ""]
     for change in changes:
         lines.append(f"- **{change.title}**: {len(change.items)}")
-        for item in change.items[:EXAMPLES]:
+        for item in change.items[:limit]:
             lines.append(f"  - {item}")
-        if len(change.items) > EXAMPLES:
-            lines.append(f"  - … and {len(change.items) - EXAMPLES} more")
+        if limit is not None and len(change.items) > limit:
+            lines.append(f"  - … and {len(change.items) - limit} more")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import BuildError
+from ice287g.release import RELEASE_PATHS
 from ice287g.settings import Settings
 
 app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
@@ -28,6 +29,10 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="Content-addre
 
 def _settings(mirror: Path | None = None, store: Path | None = None) -> Settings:
     return Settings.from_env(mirror=mirror, store=store)
+
+
+def _say(message: str) -> None:
+    console.print(message, highlight=False)
 
 
 def _fail(exc: BuildError) -> None:
@@ -50,22 +55,16 @@ def build(
     ] = False,
 ) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
-    from ice287g.build import build as run_build
-    from ice287g.build import build_lock, write_committed_release
+    from ice287g.build import build_release
 
     try:
         settings = _settings(mirror, store)
-        # one lock over the build and the release it writes: no other build slips in between
-        with build_lock(settings):
-            result = run_build(settings, say=lambda m: console.print(m, highlight=False), reuse=not rebuild)
-            changed = write_committed_release(settings, result)
+        result, changed = build_release(settings, say=_say, reuse=not rebuild)
     except BuildError as exc:
         _fail(exc)
     if changed:
         console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
-        console.print(
-            "commit data/, docs/, datapackage.json, releases.csv and CHANGELOG.md with the change that caused it"
-        )
+        console.print(f"commit them ({', '.join(RELEASE_PATHS)}) with the change that caused them")
     else:
         console.print(f"the committed release {result.version} in {settings.release} is up to date")
     for warning in result.warnings:  # said during the build; repeated where they are not scrolled away
@@ -75,26 +74,17 @@ def build(
 
 @app.command()
 def docs() -> None:
-    """Regenerate the README's generated parts: the tuning vars (from dbt_project.yml) and the
-    geography match rates (from the committed release's tables)."""
-    import pandas as pd
-
-    from ice287g import geography
-    from ice287g.project import readme_with_vars, replace_block
+    """Rewrite the texts that follow the committed release: the README's generated parts (tuning
+    vars, match rates, headline figures, what the archive holds, how to pin the release),
+    CITATION.cff and .zenodo.json. Every write of the release does this too."""
+    from ice287g.readme import write_release_texts
 
     settings = _settings()
-    readme = settings.root / "README.md"
-    data = settings.release / "data"
     try:
-        text = readme_with_vars(readme.read_text(encoding="utf-8"), settings.root)
-        rates = geography.match_rates(
-            pd.read_csv(data / "agencies.csv", dtype=str), pd.read_csv(data / "agreements.csv", dtype=str)
-        )
-        text = replace_block(text, geography.README_START, geography.README_END, geography.rates_markdown(rates))
+        changed = write_release_texts(settings.root, settings.release)
     except BuildError as exc:
         _fail(exc)
-    readme.write_text(text, encoding="utf-8")
-    console.print(f"{readme}: tuning vars and match rates written")
+    console.print(f"rewritten: {', '.join(changed)}" if changed else "README.md and the citation files are up to date")
 
 
 @app.command()
@@ -111,40 +101,54 @@ def fetch(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     console.print(f"{len(paths)} files verified in {settings.store}")
 
 
-@app.command()
-def add(
-    files: Annotated[list[Path], typer.Argument(help="Workbooks to register.")],
-    url: Annotated[str, typer.Option(help="A pinned URL that serves these bytes.")] = "",
-    captured_at: Annotated[str, typer.Option(help="When the file was captured (ISO 8601, UTC).")] = "",
-    archive: Annotated[str, typer.Option(help="Where the file comes from.")] = "maintainer",
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Register a list that fails a plausibility check (no date; a row count far from the list "
-            "before it); recorded in sources/forced.csv.",
-        ),
-    ] = False,
-) -> None:
-    """Register new snapshot files: check, copy into the store, hash, add to the registry."""
-    from ice287g.intake import add_files
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Register a list that fails a plausibility check (no date; a row count far from the list "
+        "before it); recorded in sources/forced.csv.",
+    ),
+]
 
-    try:
-        outcomes = add_files(_settings(), files, force=force, archive=archive, url=url, captured_at=captured_at)
-    except BuildError as exc:
-        _fail(exc)
+
+def _say_outcomes(outcomes) -> None:
     for o in outcomes:
         # names and details come from files and web pages: text, not rich markup
         console.print(escape(f"{o.name}: {o.status} ({o.detail})"), highlight=False)
 
 
 @app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Workbooks to register.")],
+    url: Annotated[str, typer.Option(help="A pinned URL that serves these bytes.")] = "",
+    captured_at: Annotated[str, typer.Option(help="When the file was captured (ISO 8601, UTC if no zone).")] = "",
+    archived_at: Annotated[
+        str, typer.Option(help="When an archive first kept the file (ISO 8601, UTC if no zone).")
+    ] = "",
+    archive: Annotated[str, typer.Option(help="Where the file comes from [default: maintainer].")] = "",
+    mirror: MirrorOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Register snapshot files in hand: check, copy into the store, add to the registry.
+
+    Bytes that the mirror's MANIFEST.csv lists take their provenance from it; any other file
+    takes what the options say, and nothing else (no time is made up)."""
+    from ice287g.intake import add_files
+
+    try:
+        settings = _settings(mirror)
+        outcomes = add_files(
+            settings, files, force=force, archive=archive, url=url, captured_at=captured_at, archived_at=archived_at
+        )
+    except BuildError as exc:
+        _fail(exc)
+    _say_outcomes(outcomes)
+
+
+@app.command()
 def acquire(
     page_url: Annotated[str, typer.Option(help="The 287(g) page to read.")] = "",
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Register lists that fail a plausibility check; recorded in sources/forced.csv."),
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
     from ice287g.intake import acquire as run_acquire
@@ -153,37 +157,52 @@ def acquire(
         outcomes = run_acquire(_settings(), page_url or ICE_PAGE, force=force)
     except BuildError as exc:
         _fail(exc)
-    for o in outcomes:
-        # names and details come from files and web pages: text, not rich markup
-        console.print(escape(f"{o.name}: {o.status} ({o.detail})"), highlight=False)
+    _say_outcomes(outcomes)
     if any(o.status == "refused" for o in outcomes):
         raise typer.Exit(1)
 
 
 @app.command()
 def release(
+    page_url: Annotated[str, typer.Option(help="The 287(g) page to acquire from [default: ICE's].")] = "",
     mirror: MirrorOption = None,
     store: StoreOption = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Acquire nothing, download nothing [env ICE287G_OFFLINE].")
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Acquire new lists, build, and commit and tag a release if anything changed (never pushes)."""
     import os
 
+    from ice287g.build import build_release, resolve_all
+    from ice287g.errors import InputError
+    from ice287g.intake import acquire as run_acquire
+    from ice287g.registry import Registry
     from ice287g.release import release as run_release
 
     if offline:
         os.environ["ICE287G_OFFLINE"] = "1"
-    settings = _settings(mirror, store)
+    page = page_url or ICE_PAGE
+
+    def acquire_step() -> None:
+        # the store first holds every registered list, so acquire can compare with the last one
+        resolve_all(settings, Registry.load(settings.registry), _say)
+        outcomes = run_acquire(settings, page, force=force, all_or_nothing=True)
+        _say_outcomes(outcomes)
+        refused = [o for o in outcomes if o.status == "refused"]
+        if refused:
+            shown = "; ".join(f"{o.name}: {o.detail}" for o in refused[:5])
+            raise InputError(page, f"{len(refused)} linked list(s) refused, so nothing is released: {shown}")
+
     try:
+        settings = _settings(mirror, store)
         result = run_release(
             settings.root,
-            build_step=lambda: build(mirror, store),
-            # the store first holds every registered list, so acquire can compare with the last one
-            acquire_step=None if settings.offline else lambda: (fetch(mirror, store), acquire()),
+            build_step=lambda: build_release(settings, say=_say),
+            acquire_step=None if settings.offline else acquire_step,
             notes_dir=settings.dist,
-            say=lambda m: console.print(m, highlight=False),
+            say=_say,
         )
     except BuildError as exc:
         _fail(exc)
@@ -193,12 +212,30 @@ def release(
 
 
 @app.command()
+def versions() -> None:
+    """Every release committed in this repository: its version, the commit that holds it and the
+    sha256 of its datapackage.json (what `ice287g.load(..., sha256=...)` pins)."""
+    from ice287g import history
+
+    settings = _settings()
+    try:
+        found = history.versions(settings.root)
+    except BuildError as exc:
+        _fail(exc)
+    table = Table("version", "commit", "datapackage.json sha256")
+    for row in found:
+        table.add_row(row["version"], row["commit"], row["descriptor_sha256"])
+    Console(soft_wrap=True).print(table)
+
+
+@app.command()
 def diff(
     old: Annotated[str, typer.Argument(help="The earlier release: a version, a folder or a zip.")],
     new: Annotated[str, typer.Argument(help="The later release.")],
 ) -> None:
-    """Print what changed between two releases (the changelog comparison). A version is found in
-    dist/, else in git: its tag v<version>, or the commit that added it to releases.csv."""
+    """Print what changed between two releases (the changelog comparison): their tables and
+    columns, then their rows. A version is found in dist/, else in the repository's history (the
+    commit that released it, checked against releases.csv)."""
     import tempfile
 
     from ice287g.changes import compare, render
@@ -239,26 +276,24 @@ def explore(
     raise typer.Exit(code)
 
 
-def _seed(seed, registry: Path, manifest: Path, what: str) -> None:
-    """Run a registry's ``seed(registry, manifest)`` and say what it added."""
-    try:
-        added = seed(registry, manifest)
-    except BuildError as exc:
-        _fail(exc)
-    with open(registry, newline="", encoding="utf-8") as fh:
-        total = sum(1 for _ in csv.DictReader(fh))
-    console.print(f"{added} new of {total} registered {what} ({registry})")
-
-
 @sources_app.command("seed")
 def sources_seed(
     manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the mirror's).")] = None,
+    mirror: MirrorOption = None,
+    force: ForceOption = False,
 ) -> None:
-    """Add every row of a raw-snapshots MANIFEST.csv to the registry (idempotent)."""
-    from ice287g.registry import seed_registry
+    """Register every file of a raw-snapshots MANIFEST.csv that is not registered yet, with the
+    provenance its row gives, each checked as `add` checks a file (idempotent)."""
+    from ice287g.intake import add_from_mirror
+    from ice287g.registry import Registry
 
-    settings = _settings()
-    _seed(seed_registry, settings.registry, manifest or settings.mirror / "MANIFEST.csv", "snapshots")
+    try:
+        settings = _settings(mirror)
+        outcomes = add_from_mirror(settings, manifest, force=force)
+    except BuildError as exc:
+        _fail(exc)
+    _say_outcomes(outcomes)
+    console.print(f"{len(outcomes)} new of {len(Registry.load(settings.registry))} registered snapshots")
 
 
 @sources_app.command("seed-references")
@@ -269,8 +304,14 @@ def sources_seed_references(
     from ice287g.references import seed_registry
 
     settings = _settings()
-    manifest = manifest or settings.reference_folder / "MANIFEST.csv"
-    _seed(seed_registry, settings.reference_registry, manifest, "references")
+    registry = settings.reference_registry
+    try:
+        added = seed_registry(registry, manifest or settings.reference_folder / "MANIFEST.csv")
+    except BuildError as exc:
+        _fail(exc)
+    with open(registry, newline="", encoding="utf-8") as fh:
+        total = sum(1 for _ in csv.DictReader(fh))
+    console.print(f"{added} new of {total} registered references ({registry})")
 
 
 @sources_app.command("summary")

@@ -16,16 +16,14 @@ import io
 import itertools
 import json
 import re
-import subprocess
-import tarfile
 import zipfile
 from pathlib import Path
 
-from ice287g import PACKAGE_NAME
+from ice287g import PACKAGE_NAME, history
 from ice287g.changes import compare, render
 from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
-from ice287g.package import base_version, version_for, version_key
+from ice287g.package import VERSION_PATTERN, base_version, version_for, version_key
 from ice287g.registry import sha256_of
 
 INDEX = "releases.csv"
@@ -252,8 +250,8 @@ def write_release(release: Path, folder: Path, zip_sha256: str) -> list[str]:
 
 def locate(version_or_path: str, root: Path, dist: Path, work: Path) -> Path:
     """A folder holding ``data/<table>.csv`` of a release: the given folder, a zip (extracted into
-    ``work``), a version built in ``dist``, or a released version found in git (its tag
-    ``v<version>``, else the commit that added its line to releases.csv)."""
+    ``work``), a version built in ``dist``, or a released version read back from git history and
+    checked against ``releases.csv`` (``ice287g.history``, exported into ``work``)."""
     path = Path(version_or_path)
     if path.is_dir() and (path / "datapackage.json").exists():
         return path
@@ -268,29 +266,6 @@ def locate(version_or_path: str, root: Path, dist: Path, work: Path) -> Path:
         return (work / path.stem / descriptors[0]).parent
     if (dist / version_or_path / "datapackage.json").exists():
         return dist / version_or_path
-    commit = _release_commit(root, version_or_path)
-    target = work / version_or_path
-    target.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(
-        ["git", "archive", commit, "data", "datapackage.json"], cwd=root, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
-    return target
-
-
-def _release_commit(root: Path, version: str) -> str:
-    def git(*args: str) -> str:
-        run = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-        return run.stdout.strip() if run.returncode == 0 else ""
-
-    tagged = git("rev-parse", "--verify", "--quiet", f"refs/tags/v{version}^{{commit}}")
-    if tagged:
-        return tagged
-    # the first commit whose releases.csv gained a line starting with the version
-    added = git("log", "--format=%H", "--reverse", "-G", f"^{re.escape(version)},", "--", INDEX).splitlines()
-    if not added:
-        raise InputError(
-            version, f"no such release: not a folder, a zip, a version in dist/, a tag v{version} or a line of {INDEX}"
-        )
-    return added[0]
+    if not VERSION_PATTERN.match(version_or_path):
+        raise InputError(version_or_path, "not a release folder, a zip or a version (<year>.<month>.<day>[.<n>[.<n>]])")
+    return history.export(root, version_or_path, work / version_or_path)

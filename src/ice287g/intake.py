@@ -11,29 +11,31 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
 from ice287g import ICE_PAGE
 from ice287g.csvfile import read_rows, rows_text, write_atomically
-from ice287g.download import DOWNLOAD_DEADLINE_SECONDS, MAX_DOWNLOAD_BYTES, download, safe_file_name
+from ice287g.download import DOWNLOAD_DEADLINE_SECONDS, MAX_DOWNLOAD_BYTES, download, safe_file_name, session
 from ice287g.errors import InputError
 from ice287g.layouts import LIST_KINDS, Layout, detect_workbook, load_layouts
-from ice287g.registry import Entry, Registry, make_entry, sha256_of, utc_text
+from ice287g.registry import (
+    MANIFEST,
+    Entry,
+    Registry,
+    entries_from_manifest,
+    make_entry,
+    mirror_entries,
+    sha256_of,
+    utc_text,
+)
 from ice287g.settings import Settings
 from ice287g.store import Store, suffix_for
 from ice287g.workbook import read_workbook
-
-USER_AGENT = "ice287g (open data package of the 287(g) program)"
 
 # How far a list's data rows may stray from the list of its kind before it, from the archive's
 # own history (1,124 files, 2021 to March 2026). The participating list has never shrunk by more
@@ -100,17 +102,26 @@ def _day(timestamp: str) -> dt.date | None:
     return dt.date.fromisoformat(timestamp[:10]) if timestamp else None
 
 
-def publication_order(entry: Entry, fixes: dict[tuple[str, str], dt.date]) -> tuple | None:
+def date_in_name(entry: Entry, fixes: dict[tuple[str, str], dt.date]) -> dt.date | None:
+    """The date the file's name gives, as a reviewed fix corrects it; None when it gives none."""
+    fixed = fixes.get((entry.file_name, entry.claimed_date_text))
+    if fixed is None and entry.claimed_date:
+        return dt.date.fromisoformat(entry.claimed_date)
+    return fixed
+
+
+def publication_order(
+    entry: Entry, fixes: dict[tuple[str, str], dt.date], registered_on: dt.date | None = None
+) -> tuple | None:
     """Where a list sits among the others, or None when nothing dates it.
 
     Its date is its name's (as corrected by ``fixes``) unless that is later than the day the file
-    was archived (a typo: no list is published after it was saved), else the day it was captured;
-    the slot of the day, the capture and archive times and the name order lists of one day.
+    was archived, or, with no archive time, ``registered_on`` (a typo: no list is published after
+    it was saved), else the day it was captured; the slot of the day, the capture and archive
+    times and the name order lists of one day.
     """
-    name_date = fixes.get((entry.file_name, entry.claimed_date_text))
-    if name_date is None and entry.claimed_date:
-        name_date = dt.date.fromisoformat(entry.claimed_date)
-    archived = _day(entry.archived_at)
+    name_date = date_in_name(entry, fixes)
+    archived = _day(entry.archived_at) or registered_on
     if name_date is not None and archived is not None and name_date > archived:
         name_date = None
     date = name_date or _day(entry.captured_at)
@@ -150,15 +161,17 @@ def plausibility_problems(
     candidates: list[tuple[tuple, Entry]],
     facts_of: Callable[[Entry], ListFacts | None],
     fixes: dict[tuple[str, str], dt.date],
+    registered_on: dt.date | None = None,
 ) -> list[str]:
     """Why a list should not be registered without a maintainer insisting; empty when plausible.
 
-    It must have a date, and a row count in line with the list of its kind before it: a
+    It must have a date no later than the day it is registered (``registered_on``, where it has
+    no archive time), and a row count in line with the list of its kind before it: a
     participating list is compared with the newest of ``candidates`` before it that holds a
     participating list (``facts_of`` reads one, None when it is not at hand).
     """
     problems = []
-    order = publication_order(entry, fixes)
+    order = publication_order(entry, fixes, registered_on)
     if order is None:
         if entry.claimed_date:
             problems.append(
@@ -238,32 +251,36 @@ class _Registered:
         return None
 
 
-@dataclass
-class _Incoming:
+@dataclass(frozen=True)
+class Arrival:
+    """A file to register: where it is, how messages name it, and its registry entry (its name,
+    size, sha256 and what is known of where it comes from)."""
+
     path: Path
     display: str
     entry: Entry
+
+
+@dataclass
+class _Incoming:
+    """An arrival as read: the list it holds, and why it is implausible (empty when it is not)."""
+
+    arrival: Arrival
     facts: ListFacts
     problems: list[str]
 
+    @property
+    def entry(self) -> Entry:
+        return self.arrival.entry
 
-def _register(
-    settings: Settings, files: list[tuple[Path, str, str]], force: bool, provenance: dict[str, str]
-) -> list[Outcome]:
-    """Register ``files`` (path, name in messages, file name); all are checked before any is."""
+
+def _register(settings: Settings, arrivals: list[Arrival], force: bool) -> list[Outcome]:
+    """Register ``arrivals``; all are checked before any is."""
     registry = Registry.load(settings.registry)
     store = Store(settings.store)
     layouts = load_layouts(settings.root / "sources" / "layouts.csv")
     fixes = date_fixes(settings.root)
-    now = _now()
-    incoming: list[_Incoming] = []
-    for path, display, name in files:
-        if not path.is_file():
-            raise InputError(display, "no such file")
-        facts = read_list(path, display, layouts)
-        fields = {"archive": "maintainer", "archive_path": name, "archived_at": now, **provenance}
-        entry = make_entry(sha256_of(path), name, path.stat().st_size, **fields)
-        incoming.append(_Incoming(path, display, entry, facts, []))
+    incoming = [_Incoming(a, read_list(a.path, a.display, layouts), []) for a in arrivals]
 
     # Each new list is compared with the newest list of its kind before it: registered, or
     # another file of this call.
@@ -274,10 +291,15 @@ def _register(
         if new.entry.file_sha256 in registry.entries:
             continue
         new.problems = plausibility_problems(
-            new.entry, new.facts, candidates, lambda e: batch.get(e.file_sha256) or registered.facts(e), fixes
+            new.entry,
+            new.facts,
+            candidates,
+            lambda e: batch.get(e.file_sha256) or registered.facts(e),
+            fixes,
+            registered_on=dt.datetime.now(dt.UTC).date(),
         )
         if new.problems and not force:
-            raise InputError(new.display, "; ".join(new.problems) + " (--force registers it anyway)")
+            raise InputError(new.arrival.display, "; ".join(new.problems) + " (--force registers it anyway)")
 
     outcomes = []
     forced = []
@@ -289,12 +311,14 @@ def _register(
                 Outcome(new.entry.file_name, "already registered", f"same bytes as {known.file_name}", known)
             )
             continue
-        store.put_file(new.path, sha, suffix_for(new.entry.file_name))
+        store.put_file(new.arrival.path, sha, suffix_for(new.entry.file_name))
         registry.add(new.entry)
         detail = f"sha256 {sha[:12]}, {new.facts.kind} list of {new.facts.rows:,} rows"
+        if not new.entry.mirror_path and not new.entry.url:
+            detail += "; only in this store: copy it to the mirror (with its MANIFEST row) or give --url"
         if new.problems:
             reason = "; ".join(new.problems)
-            forced.append(Forced(sha, new.entry.file_name, reason, now))
+            forced.append(Forced(sha, new.entry.file_name, reason, _now()))
             detail += f"; forced past: {reason}"
         outcomes.append(Outcome(new.entry.file_name, "added", detail, new.entry))
     if any(o.status == "added" for o in outcomes):
@@ -304,13 +328,94 @@ def _register(
     return outcomes
 
 
-def add_files(settings: Settings, files: list[Path], *, force: bool = False, **provenance: str) -> list[Outcome]:
+def _given(values: dict[str, str]) -> dict[str, str]:
+    """The options that were given, times normalised to UTC text; InputError for a time that is none."""
+    given = {k: v.strip() for k, v in values.items() if v and v.strip()}
+    for name in ("captured_at", "archived_at"):
+        if name in given:
+            try:
+                given[name] = utc_text(given[name])
+            except ValueError:
+                raise InputError(
+                    f"--{name.replace('_', '-')}", f"{given[name]!r} is no ISO 8601 time (2026-05-07T13:30:15Z)"
+                ) from None
+    return given
+
+
+def arrival(path: Path, mirror: Path | None, known: dict[str, Entry], given: dict[str, str]) -> Arrival:
+    """``path`` as a file to register, with the provenance known of its bytes.
+
+    A file whose bytes the mirror's MANIFEST.csv lists (``known``, by sha256) takes its name,
+    archive, commit, path, archive time, URL and place in the mirror from there; what ``given``
+    adds must not contradict it. Any other file takes its own name and what ``given`` says (the
+    archive is "maintainer" unless given), and its place in the mirror when it sits there. No
+    time is made up: a time nobody gave stays empty."""
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    sha = sha256_of(path)
+    listed = known.get(sha)
+    if listed is not None:
+        clashes = [
+            f"{name} {value!r} (the mirror's MANIFEST.csv says {getattr(listed, name)!r})"
+            for name, value in given.items()
+            if getattr(listed, name) and getattr(listed, name) != value
+        ]
+        if clashes:
+            raise InputError(str(path), "these bytes are in the mirror, whose record differs: " + "; ".join(clashes))
+        return Arrival(path, str(path), replace(listed, **{k: v for k, v in given.items() if not getattr(listed, k)}))
+    fields = {"archive": "maintainer", "archive_path": path.name, **given, "mirror_path": _mirror_path(path, mirror)}
+    return Arrival(path, str(path), make_entry(sha, path.name, path.stat().st_size, **fields))
+
+
+def _mirror_path(path: Path, mirror: Path | None) -> str:
+    """``path`` relative to the mirror folder when it lies inside it, else empty."""
+    if mirror is None:
+        return ""
+    try:
+        return path.resolve().relative_to(mirror.resolve()).as_posix()
+    except ValueError:
+        return ""
+
+
+def add_files(
+    settings: Settings,
+    files: list[Path],
+    *,
+    force: bool = False,
+    archive: str = "",
+    url: str = "",
+    captured_at: str = "",
+    archived_at: str = "",
+) -> list[Outcome]:
     """Register ``files``; all are checked before any is registered.
 
     A file must be a workbook in a known layout and a plausible list (``plausibility_problems``);
-    with ``force`` an implausible one is registered all the same and logged in ``forced_log``.
-    """
-    return _register(settings, [(path, str(path), path.name) for path in files], force, provenance)
+    with ``force`` an implausible one is registered all the same and logged in ``forced_log``. Its
+    provenance is the mirror's record of its bytes, else what is given (see ``arrival``)."""
+    given = _given({"archive": archive, "url": url, "captured_at": captured_at, "archived_at": archived_at})
+    known = mirror_entries(settings.mirror)
+    return _register(settings, [arrival(path, settings.mirror, known, given) for path in files], force)
+
+
+def add_from_mirror(settings: Settings, manifest: Path | None = None, *, force: bool = False) -> list[Outcome]:
+    """Register every file of the mirror's ``MANIFEST.csv`` (or ``manifest``'s) that is not
+    registered yet, with the provenance its row gives; each is checked as ``add_files`` checks a
+    file, and all before any is registered. Files registered already are left as they are."""
+    manifest = manifest or (settings.mirror / MANIFEST if settings.mirror else None)
+    if manifest is None:
+        raise InputError("ICE287G_MIRROR", "no mirror folder, so no MANIFEST.csv to register from")
+    registered = Registry.load(settings.registry).entries
+    arrivals = []
+    for entry in entries_from_manifest(manifest):
+        if entry.file_sha256 in registered:
+            continue
+        path = manifest.parent / entry.mirror_path
+        if not path.is_file():
+            raise InputError(f"{manifest} ({entry.short})", f"lists {entry.mirror_path}, which is not there")
+        if sha256_of(path) != entry.file_sha256:
+            raise InputError(str(path), f"does not have the sha256 {entry.file_sha256} that {manifest} gives it")
+        arrivals.append(Arrival(path, str(path), entry))
+    return _register(settings, arrivals, force) if arrivals else []
 
 
 class _LinkParser(HTMLParser):
@@ -338,21 +443,11 @@ def workbook_links(html: str, page_url: str) -> list[str]:
     return found
 
 
-def _session() -> requests.Session:
-    session = requests.Session()
-    # Retry refused connections and busy answers, not reads: a read that times out has had its
-    # share of the download's deadline. A server's Retry-After is not obeyed: it could ask for days.
-    retry = Retry(
-        total=3,
-        read=0,
-        backoff_factor=1.0,
-        status_forcelist=(429, 500, 502, 503, 504),
-        respect_retry_after_header=False,
-    )
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+UNDATED_LINK = (
+    "its name carries no date: ICE names each list with its date (participatingAgencies<MMDDYYYY>am.xlsx), "
+    "and a list's download time is no evidence of when it was published (--force registers it, dated by "
+    "its download; a typo in a name is corrected in seeds/fix_snapshot_dates.csv)"
+)
 
 
 def acquire(
@@ -360,6 +455,7 @@ def acquire(
     page_url: str = ICE_PAGE,
     *,
     force: bool = False,
+    all_or_nothing: bool = False,
     max_bytes: int = MAX_DOWNLOAD_BYTES,
     deadline: float = DOWNLOAD_DEADLINE_SECONDS,
 ) -> list[Outcome]:
@@ -368,11 +464,17 @@ def acquire(
     Every download goes to a private temporary folder, removed at the end whatever happens; a
     workbook leaves it only into the store. Each is bounded by ``max_bytes`` and ``deadline``
     (seconds, the whole download), and checked as ``add_files`` checks a file (``force`` as there).
+    A list whose name carries no date is refused unless ``force``; two links of one name with other
+    bytes are both refused: which is the list cannot be told.
+    Each list is registered on its own, unless ``all_or_nothing`` (the daily release): then one
+    refused link registers none of them, and the others are "not registered".
     """
-    session = _session()
-    outcomes = []
+    client = session()
+    fixes = date_fixes(settings.root)
+    outcomes: list[Outcome] = []
+    arrivals: list[Arrival] = []
     with tempfile.TemporaryDirectory(prefix="ice287g-acquire-") as tmp:
-        page = download(session, page_url, Path(tmp), name="page.html", max_bytes=max_bytes, deadline=deadline)
+        page = download(client, page_url, Path(tmp), name="page.html", max_bytes=max_bytes, deadline=deadline)
         # only the links matter: a stray byte is not worth refusing the page for
         html = page.read_bytes().decode("utf-8", errors="replace")
         page.unlink()
@@ -385,18 +487,64 @@ def acquire(
             folder = Path(tempfile.mkdtemp(dir=tmp))  # one each: two links may share a name
             try:
                 name = safe_file_name(url)
-                target = download(session, url, folder, max_bytes=max_bytes, deadline=deadline)
-                now = _now()
-                provenance = {
-                    "archive": "ice.gov",
-                    "archive_path": urlparse(url).path,
-                    "url": url,
-                    "captured_at": now,
-                    "archived_at": now,
-                }
-                outcomes.extend(_register(settings, [(target, url, name)], force, provenance))
+                target = download(client, url, folder, max_bytes=max_bytes, deadline=deadline)
             except InputError as exc:
                 outcomes.append(Outcome(name, "refused", exc.problem))
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            # the moment of the download is this capture's time, and the store its archive
+            now = _now()
+            provenance = {"archive": "ice.gov", "archive_path": urlparse(url).path, "url": url}
+            entry = make_entry(
+                sha256_of(target), name, target.stat().st_size, **provenance, captured_at=now, archived_at=now
+            )
+            if date_in_name(entry, fixes) is None and not force:
+                # the download's time would date it, but it is no evidence of when ICE published it
+                outcomes.append(Outcome(name, "refused", UNDATED_LINK))
+                continue
+            arrivals.append(Arrival(target, url, entry))
+
+        arrivals, outcomes = _without_twins(arrivals, outcomes)
+        if not all_or_nothing:
+            for arrival in arrivals:
+                outcomes.extend(_register_or_refuse(settings, [arrival], force))
+        elif any(o.status == "refused" for o in outcomes):
+            outcomes += [_held_back(a) for a in arrivals]
+        else:
+            outcomes += _register_or_refuse(settings, arrivals, force)
     return outcomes
+
+
+def _held_back(arrival: Arrival) -> Outcome:
+    return Outcome(arrival.entry.file_name, "not registered", "another link of the page was refused")
+
+
+def _register_or_refuse(settings: Settings, arrivals: list[Arrival], force: bool) -> list[Outcome]:
+    """``_register``'s outcomes; when it refuses one file, that file is refused and none of the
+    others registered."""
+    try:
+        return _register(settings, arrivals, force)
+    except InputError as exc:
+        refused = next((a for a in arrivals if a.display == exc.subject), arrivals[0])
+        return [Outcome(a.entry.file_name, "refused", exc.problem) if a is refused else _held_back(a) for a in arrivals]
+
+
+def _without_twins(arrivals: list[Arrival], outcomes: list[Outcome]) -> tuple[list[Arrival], list[Outcome]]:
+    """The arrivals whose file name no other link with other bytes shares; those that share one
+    are refused (two different files cannot both be ICE's list of that name)."""
+    shas: dict[str, set[str]] = {}
+    for arrival in arrivals:
+        shas.setdefault(arrival.entry.file_name, set()).add(arrival.entry.file_sha256)
+    kept = []
+    for arrival in arrivals:
+        if len(shas[arrival.entry.file_name]) > 1:
+            outcomes.append(
+                Outcome(
+                    arrival.entry.file_name,
+                    "refused",
+                    f"the page links {len(shas[arrival.entry.file_name])} different files of this name "
+                    f"({arrival.display} is one): which is the list cannot be told",
+                )
+            )
+        else:
+            kept.append(arrival)
+    return kept, outcomes

@@ -5,7 +5,10 @@
 Where the package is:
 
 - no ``source``: the newest version built in ``dist/`` (``ICE287G_DIST_DIR``), or ``version``;
-  when none is built, the release committed at the checkout root (``datapackage.json`` + ``data/``).
+  when none is built, the release committed at the checkout root (``datapackage.json`` + ``data/``);
+  a ``version`` that is neither is read back from the checkout's git history (the commit that
+  released it, no tag needed: ``ice287g.history``), its tables checked against the checksums
+  its line of ``releases.csv`` records.
 - ``source`` a folder holding ``datapackage.json`` (or a folder of version folders, like ``dist/``:
   ``version``, else the newest); a path to a ``datapackage.json``; a package zip; an http(s) URL of
   a zip or of a ``datapackage.json`` (every other file is then fetched relative to that URL).
@@ -410,8 +413,9 @@ def _versions(folder: Path) -> list[str]:
     return sorted(found, key=lambda v: [int(part) for part in v.split(".")] + [0] * (3 - v.count(".")))
 
 
-def _default_folder(version: str | None) -> Path:
-    """The newest (or ``version``) built in dist/; else the release committed at the root."""
+def _default_folder(version: str | None, stack: ExitStack) -> Path:
+    """The newest (or ``version``) built in dist/; else the release committed at the root; else,
+    for a ``version``, that release read back from the checkout's git history."""
     from ice287g.settings import Settings
 
     settings = Settings.from_env()
@@ -421,8 +425,7 @@ def _default_folder(version: str | None) -> Path:
         return dist / built[-1]
     if version in built:
         return dist / version
-    # the committed release: the checkout root (project_root()), or Settings.release where it exists
-    root = getattr(settings, "release", settings.root)
+    root = settings.release
     committed = root / DESCRIPTOR
     if committed.is_file():
         if version is None:
@@ -435,13 +438,22 @@ def _default_folder(version: str | None) -> Path:
             return root
     if version is None:
         raise InputError(str(dist), f"no package is built here and none is committed at {root}: run `make build`")
-    have = ", ".join(built) or "none"
-    raise InputError(str(dist), f"version {version} is not built here (built: {have}) nor committed at {root}")
+    from ice287g import history
+
+    try:
+        history.recorded_line(settings.root, version)
+    except InputError as exc:
+        have = ", ".join(built) or "none"
+        raise InputError(
+            str(dist), f"version {version} is not built here (built: {have}) nor committed at {root}, and {exc.problem}"
+        ) from None
+    work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ice287g-release-")))
+    return history.export(settings.root, version, work / version)
 
 
 def _open_source(source: str | os.PathLike | None, version: str | None, pin: str | None, stack: ExitStack) -> _Package:
     if source is None:
-        folder = _default_folder(version)
+        folder = _default_folder(version, stack)
         read, label = _folder_reader(folder)
         return _open(str(folder), read, label, descriptor_pin=pin, version=version)
     text = os.fspath(source)

@@ -3,7 +3,7 @@ validation summary, changelog entry and one zip; publish it without ever overwri
 
 Every byte written depends only on the database, the code and the registry: rows are sorted by
 primary key, timestamps are UTC text, the zip has fixed member times, and ``created`` is the
-newest archive time of the registered snapshots, not the wall clock.
+newest capture or archive time known of the registered snapshots, never the wall clock.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, schemas: list[ResourceSchema],
 
 def descriptor(
     version: str,
-    created: str,
+    created: str | None,
     schemas: list[ResourceSchema],
     folder: Path,
     sources: list[dict],
@@ -114,7 +114,7 @@ def descriptor(
                 "schema": schema.schema,
             }
         )
-    return {
+    package = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": PACKAGE_NAME,
         "title": "ICE 287(g) agreements: the full published history",
@@ -146,6 +146,9 @@ def descriptor(
         ],
         "resources": resources,
     }
+    if not created:  # no registered file has a known time: better no date than a made-up one
+        del package["created"]
+    return package
 
 
 def sources_for(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -214,7 +217,10 @@ def assemble(
     new version by its tables), and ``changelog(folder, version)`` the version's changelog section."""
     export_tables(con, schemas, folder / "data")
     number = version(folder)
-    (created,) = con.execute(f"select strftime(max(archived_at), '{TIMESTAMP_FORMAT}') from snapshots").fetchall()[0]
+    # the newest time any registered file is known to have existed, never the clock's
+    (created,) = con.execute(
+        f"select strftime(max(greatest(captured_at, archived_at)), '{TIMESTAMP_FORMAT}') from snapshots"
+    ).fetchall()[0]
     package = descriptor(number, created, schemas, folder, sources_for(con))
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     shutil.copyfile(validation_summary, folder / "validation.json")

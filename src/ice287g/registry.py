@@ -58,6 +58,8 @@ class Entry:
 
 
 FIELDS = [f.name for f in fields(Entry)]
+# A mirror folder's list of its files, with their provenance (see ../shared/raw-snapshots/README.md).
+MANIFEST = "MANIFEST.csv"
 
 # The one text form of a UTC time, in the registries and in the published CSVs; DuckDB casts it
 # to a timestamp as it is, so the SQL side needs no copy of it.
@@ -227,9 +229,9 @@ def entries_from_manifest(manifest: Path) -> list[Entry]:
     return entries
 
 
-def seed_registry(path: Path, manifest: Path) -> int:
-    """Register every row of a raw-snapshots ``MANIFEST.csv`` at ``path``; returns how many were new."""
-    registry = Registry.load(path)
-    added = sum(registry.add(entry) for entry in entries_from_manifest(manifest))
-    registry.save()
-    return added
+def mirror_entries(mirror: Path | None) -> dict[str, Entry]:
+    """The entries the mirror folder's ``MANIFEST.csv`` describes, by sha256; none when the
+    mirror has no MANIFEST."""
+    if mirror is None or not (mirror / MANIFEST).is_file():
+        return {}
+    return {entry.file_sha256: entry for entry in entries_from_manifest(mirror / MANIFEST)}

@@ -4,10 +4,12 @@
 
 1. unless offline, register the lists ICE's page links to that are new (``acquire``);
 2. build, which writes the committed release (``data/``, ``datapackage.json``, ``releases.csv``,
-   ``CHANGELOG.md``);
-3. if any release path changed: rewrite ``CITATION.cff`` and ``.zenodo.json`` for the new
-   version, commit exactly the release paths as "Release ice287g <version>" and tag
-   ``v<version>``. A tag that already exists stops the release before anything is committed.
+   ``CHANGELOG.md``, the page in ``docs/``, ``CITATION.cff``, ``.zenodo.json`` and the README's
+   generated parts);
+3. if any release path changed: commit exactly the release paths as "Release ice287g <version>"
+   and tag ``v<version>`` (a convenience: a clone has no tags, and every release is found from
+   the commit history alone, see ``ice287g.history``). A tag that already exists stops the
+   release before anything is committed.
 
 Pushing, the GitHub release and the PyPI upload are the workflow's job
 (``.github/workflows/release.yml``). The repository URL has one home, ``[project.urls]`` in
@@ -38,6 +40,7 @@ RELEASE_PATHS = (
     "CHANGELOG.md",
     "CITATION.cff",
     ".zenodo.json",
+    "README.md",
     "sources",
     "docs",
 )
@@ -145,17 +148,16 @@ def zenodo_json(version: str, date: dt.date, repository: str) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_citation(root: Path, version: str, date: dt.date | str) -> list[Path]:
-    """(Re)write CITATION.cff and .zenodo.json for ``version`` released on ``date``; the same
-    arguments always give the same bytes. Returns the files whose contents changed."""
+def write_citation(folder: Path, version: str, date: dt.date | str, repository: str) -> list[Path]:
+    """(Re)write CITATION.cff and .zenodo.json in ``folder`` for ``version`` released on ``date``;
+    the same arguments always give the same bytes. Returns the files whose contents changed."""
     date = dt.date.fromisoformat(date) if isinstance(date, str) else date
-    repository = repository_url(root)
     changed = []
     for name, text in (
         ("CITATION.cff", citation_cff(version, date, repository)),
         (".zenodo.json", zenodo_json(version, date, repository)),
     ):
-        target = root / name
+        target = folder / name
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             write_atomically(target, text.encode("utf-8"))
             changed.append(target)
@@ -263,7 +265,6 @@ def release(
             f"the tag already exists but the release paths changed: {PACKAGE_NAME} {version} is already released "
             "(a change of method that changes the data bumps METHOD_RELEASE)",
         )
-    write_citation(root, version, version_date(version))
     paths = [p for p in RELEASE_PATHS if changed_paths(root, (p,))]
     files = changed_paths(root)
     _git(root, "add", "--all", "--", *paths)

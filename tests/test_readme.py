@@ -1,0 +1,135 @@
+"""The README and the citation files follow each release, and the README's recipes to pin a
+release run, as written, on a fresh clone with no tag and no network."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import http.server
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import REPO, recipe
+
+from ice287g import history
+from ice287g.readme import readme_text
+
+README = REPO / "README.md"
+VERSION = json.loads((REPO / "datapackage.json").read_text())["version"]
+# a version as the README would name one: <year>.<month>.<day>[.<n>[.<n>]], not a date
+VERSION_NAMED = re.compile(r"(?<![\w.])20\d\d\.\d{1,2}\.\d{1,2}(?:\.\d+){0,2}(?![\w.])")
+
+
+def test_every_generated_part_of_the_readme_is_the_committed_release_s():
+    text = README.read_text(encoding="utf-8")
+    assert readme_text(text, REPO, REPO) == text, "the README lags behind the committed release: run `ice287g docs`"
+
+
+def test_every_version_the_readme_names_is_the_committed_one():
+    named = set(VERSION_NAMED.findall(README.read_text(encoding="utf-8")))
+    assert named == {VERSION}, f"the README names {sorted(named - {VERSION})} besides the release {VERSION}"
+
+
+def index_line(root: Path, version: str) -> dict[str, str]:
+    with open(root / "releases.csv", newline="", encoding="utf-8") as fh:
+        return next(row for row in csv.DictReader(fh) if row["version"] == version)
+
+
+def run_python(code: str, clone: Path, extra: str = "") -> str:
+    """``code`` and ``extra`` in a fresh interpreter, as a user of the clone would run them."""
+    env = {"PATH": "/usr/bin:/bin", "ICE287G_ROOT": str(clone), "ICE287G_DIST_DIR": str(clone / "dist")}
+    run = subprocess.run(
+        [sys.executable, "-c", code + extra], cwd=clone, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pin") / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(folder)], check=True)
+    if _tags(folder):
+        subprocess.run(["git", "tag", "-d", *_tags(folder)], cwd=folder, capture_output=True, check=True)
+    assert _tags(folder) == []  # as a clone of what lands on main: no tags at all
+    return folder
+
+
+def _tags(folder: Path) -> list[str]:
+    return subprocess.run(["git", "tag"], cwd=folder, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_the_python_recipe_reads_this_release_and_any_older_one_from_history(clone):
+    code = recipe("python", 'version="')
+    rows = int(run_python(code, clone, "\nprint(len(agreements))"))
+    assert rows == int(index_line(clone, VERSION)["agreements_rows"])
+    # the same recipe for the first release ever committed, older than the checked-out one
+    oldest = index_line_first(clone)
+    older = code.replace(VERSION, oldest["version"])
+    out = run_python(older, clone, "\nprint(len(agreements), list(agreements.columns)[:2])")
+    assert out.split()[0] == oldest["agreements_rows"]
+
+
+def index_line_first(root: Path) -> dict[str, str]:
+    with open(root / "releases.csv", newline="", encoding="utf-8") as fh:
+        return next(csv.DictReader(fh))
+
+
+def test_the_git_recipe_checks_out_the_release_s_own_bytes(clone):
+    code = recipe("sh", "git checkout")
+    for version in (VERSION, index_line_first(clone)["version"]):
+        step = code.replace(VERSION, version).replace(VERSION.replace(".", r"\."), version.replace(".", r"\."))
+        subprocess.run(["bash", "-c", step], cwd=clone, check=True, capture_output=True)
+        line = index_line(clone, version)
+        for path in sorted((clone / "data").glob("*.csv")):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == line[f"{path.stem}_sha256"], (version, path)
+        subprocess.run(["git", "checkout", "--quiet", "-"], cwd=clone, check=True)
+
+
+class _Raw(http.server.BaseHTTPRequestHandler):
+    """Serves ``/<owner>/<name>/raw/<commit>/<path>`` from a git repository, as GitHub does."""
+
+    def do_GET(self):
+        parts = self.path.lstrip("/").split("/", 4)
+        if len(parts) < 5 or parts[2] != "raw":
+            self.send_error(404)
+            return
+        shown = subprocess.run(["git", "show", f"{parts[3]}:{parts[4]}"], cwd=self.server.repo, capture_output=True)
+        if shown.returncode != 0:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(shown.stdout)))
+        self.end_headers()
+        self.wfile.write(shown.stdout)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_url_recipe_pins_the_release_commit_s_descriptor(clone, tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Raw)
+    server.repo = clone
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        (row,) = [v for v in history.versions(clone) if v["version"] == VERSION]
+        code = recipe("python", "<commit>").replace("https://github.com", base).replace("<commit>", row["commit"])
+        rows = int(run_python("import ice287g\n" + code, clone, "\nprint(len(agreements))"))
+        assert rows == int(index_line(clone, VERSION)["agreements_rows"])
+        # the sha256 the recipe pins is the one `ice287g versions` prints for the release
+        assert row["descriptor_sha256"] in code
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_zip_recipe_names_the_zip_releases_csv_records():
+    # run on a built fresh clone in test_release_archive
+    code, line = recipe("python", ".zip"), index_line(REPO, VERSION)
+    assert f'sha256="{line["zip_sha256"]}"' in code and f"ice287g-{VERSION}.zip" in code
