@@ -623,50 +623,35 @@ def _silent(web: Web):
     return answer
 
 
+def _trickle(web: Web, start: Callable[[_Handler], None], piece: bytes, pause: float):
+    """An answer that ``start``s, then sends ``piece`` every ``pause`` seconds for a long time."""
+
+    def answer(h):
+        start(h)
+
+        def send():
+            h.wfile.write(piece)
+            h.wfile.flush()
+
+        _for_a_long_time(web, send, pause)
+
+    return answer
+
+
 def _drip(web: Web, close: bool):
     """A byte a second: no socket timeout ever fires, and 64 KiB take 18 hours. With ``close``
     the answer says "Connection: close", and urllib3 2 then keeps no socket on the response."""
-
-    def answer(h):
-        h.head(100_000, close=close)
-
-        def byte():
-            h.wfile.write(b"P")
-            h.wfile.flush()
-
-        _for_a_long_time(web, byte, 1.0)
-
-    return answer
+    return _trickle(web, lambda h: h.head(100_000, close=close), b"P", 1.0)
 
 
 def _drip_headers(web: Web):
     """The status line, then a header line a second: the answer never begins."""
-
-    def answer(h):
-        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
-
-        def line():
-            h.wfile.write(b"X-Padding: 1\r\n")
-            h.wfile.flush()
-
-        _for_a_long_time(web, line, 1.0)
-
-    return answer
+    return _trickle(web, lambda h: h.wfile.write(b"HTTP/1.1 200 OK\r\n"), b"X-Padding: 1\r\n", 1.0)
 
 
 def _slow_and_endless(web: Web):
     """A kilobyte every 50 ms without end, and no length: the cap would take 17 minutes to reach."""
-
-    def answer(h):
-        h.head(None)
-
-        def block():
-            h.wfile.write(bytes(1024))
-            h.wfile.flush()
-
-        _for_a_long_time(web, block, 0.05)
-
-    return answer
+    return _trickle(web, lambda h: h.head(None), bytes(1024), 0.05)
 
 
 def _endless(web: Web, declared: int | None = None):
