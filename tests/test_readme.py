@@ -120,7 +120,7 @@ def test_the_url_recipe_pins_the_release_commit_s_descriptor(clone, tmp_path):
         base = f"http://127.0.0.1:{server.server_address[1]}"
         (row,) = [v for v in history.versions(clone) if v["version"] == VERSION]
         code = recipe("python", "<commit>").replace("https://github.com", base).replace("<commit>", row["commit"])
-        rows = int(run_python("import ice287g\n" + code, clone, "\nprint(len(agreements))"))
+        rows = int(run_python(code, clone, "\nprint(len(agreements))"))
         assert rows == int(index_line(clone, VERSION)["agreements_rows"])
         # the sha256 the recipe pins is the one `ice287g versions` prints for the release
         assert row["descriptor_sha256"] in code
