@@ -66,10 +66,17 @@ def new_list(www: Path, name: str) -> None:
     """ICE's newest registered participating list with one agreement more, as ``www/name``."""
     import openpyxl
 
-    registry = Registry.load(REPO / "sources" / "snapshots.csv")
-    newest = max(
-        (e for e in registry if e.claimed_list == "participating" and e.claimed_date), key=lambda e: e.claimed_date
-    )
+    # the newest by the committed release (a name's date can be a typo: 11114025)
+    with open(REPO / "data" / "publications.csv", newline="") as fh:
+        lists = [r for r in csv.DictReader(fh) if r["list"] == "participating"]
+    publication = max(lists, key=lambda r: int(r["sequence"]))["publication_id"]
+    with open(REPO / "data" / "snapshots.csv", newline="") as fh:
+        (sha,) = [
+            r["file_sha256"]
+            for r in csv.DictReader(fh)
+            if r["publication_id"] == publication and r["is_first_snapshot"] == "true"
+        ]
+    newest = Registry.load(REPO / "sources" / "snapshots.csv").entries[sha]
     book = openpyxl.load_workbook(SHARED / newest.mirror_path)
     sheet = book.worksheets[0]
     header = [cell.value for cell in sheet[1]]
