@@ -1,6 +1,15 @@
-{#- Whitespace (including non-breaking spaces) collapsed and trimmed; empty becomes null. -#}
+{#-
+  Characters that act on a terminal or reorder text instead of being shown: control characters
+  but tab and line breaks, and the format characters that hide or reverse text (zero widths,
+  bidirectional overrides and isolates, the byte-order mark). A regex character class.
+-#}
+{% macro acting_characters() -%}
+    [\x{00}-\x{08}\x{0B}\x{0C}\x{0E}-\x{1F}\x{7F}-\x{9F}\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{2064}\x{2066}-\x{2069}\x{FEFF}]
+{%- endmacro %}
+
+{#- Whitespace, non-breaking spaces and acting characters collapsed to one space, trimmed; empty is null. -#}
 {% macro clean_text(expression) -%}
-    nullif(trim(regexp_replace({{ expression }}, '[\s\x{00A0}\x{200B}]+', ' ', 'g')), '')
+    nullif(trim(regexp_replace({{ expression }}, '(\s|\x{00A0}|{{ acting_characters() }})+', ' ', 'g')), '')
 {%- endmacro %}
 
 {#- The cell under a header, as the layout registry names it (the loader normalised it), or null. -#}

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import (
     PENDING_HEADER,
@@ -32,9 +33,11 @@ from conftest import (
 )
 
 from ice287g import METHOD_RELEASE, PACKAGE_NAME
-from ice287g.build import BuildResult, build, build_lock, write_committed_release
+from ice287g.build import BuildResult, build, write_committed_release
 from ice287g.committed import INDEX, method_notes, release_version
 from ice287g.errors import InputError
+from ice287g.intake import acquire, add_files, add_from_mirror
+from ice287g.lock import checkout_lock
 from ice287g.package import VERSION_PATTERN, base_version, list_versions, version_for, version_key
 from ice287g.registry import Registry, make_entry, sha256_of
 from ice287g.settings import Settings
@@ -69,7 +72,7 @@ def dist_files(settings: Settings, version: str) -> dict[str, bytes]:
 
 def build_and_release(settings: Settings, say=lambda _m: None) -> tuple[BuildResult, list[str]]:
     """What `ice287g build` does: the build and the release it writes, under one lock."""
-    with build_lock(settings):
+    with checkout_lock(settings):
         result = build(settings, say=say)
         return result, write_committed_release(settings, result)
 
@@ -284,8 +287,8 @@ def test_a_second_build_stops_at_once_naming_the_lock_and_its_holder(small_archi
         from pathlib import Path
         sys.path.insert(0, {str(TESTS)!r})
         from conftest import private_settings
-        from ice287g.build import build_lock
-        with build_lock(private_settings(Path({str(folder)!r}))):
+        from ice287g.lock import checkout_lock
+        with checkout_lock(private_settings(Path({str(folder)!r}))):
             print("locked", flush=True)
             sys.stdin.read()
         """
@@ -298,10 +301,26 @@ def test_a_second_build_stops_at_once_naming_the_lock_and_its_holder(small_archi
         assert holder.stdout.readline() == "locked\n"
         before = files_of(folder)
         lock = settings.build_dir / ".lock"
-        message = f"{lock}: another build is running in this checkout (pid {holder.pid}): wait for it or stop it"
+        message = (
+            f"{lock}: another command (a build, add, acquire or release) is running in this checkout "
+            f"(pid {holder.pid}): wait for it or stop it"
+        )
         with pytest.raises(InputError) as err:
             build(settings, **QUIET)
         assert str(err.value) == message
+        # every command that writes the registry, the store or the release takes the same lock
+        incoming = write_workbook(folder / "incoming" / "participatingAgencies03052026am.xlsx", participating_rows(3))
+        registry = settings.registry.read_bytes()
+        for command in (
+            lambda: add_files(settings, [incoming]),
+            lambda: add_from_mirror(settings),
+            lambda: acquire(settings, "http://127.0.0.1:9/287g.html"),
+        ):
+            with pytest.raises(InputError) as err:
+                command()
+            assert str(err.value) == message
+        assert settings.registry.read_bytes() == registry
+        shutil.rmtree(folder / "incoming")
         with pytest.raises(InputError, match=r"wait for it or stop it \(waited 0\.2 s\)"):
             build(replace(settings, lock_timeout=0.2), **QUIET)
         assert files_of(folder) == before  # nothing resolved, nothing built, nothing removed
@@ -317,7 +336,7 @@ def test_a_second_build_stops_at_once_naming_the_lock_and_its_holder(small_archi
     finally:
         holder.kill()  # SIGKILL: the operating system releases the lock of a dead holder
         holder.wait()
-    with build_lock(settings):
+    with checkout_lock(settings):
         assert (settings.build_dir / ".lock").read_text() == f"{os.getpid()}\n"
 
 
@@ -427,3 +446,109 @@ def test_backfill_versions_sort_parse_and_make_wheel_versions():
     if notes.exists():
         previous = version_for(NEWEST, METHOD_RELEASE - 1, 1)
         assert method_notes(REPO, backfill, since=previous) == notes.read_text()
+
+
+def test_two_adds_at_once_never_lose_a_registration(tmp_path):
+    """Each add in a process of its own, started together, three times: every add that says
+    "added" is in the registry afterwards; one that found the lock held says so and adds nothing."""
+    settings = private_settings(tmp_path)
+    days = [dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(6)]
+    files = [
+        write_workbook(tmp_path / "incoming" / f"participatingAgencies{d:%m%d%Y}am.xlsx", participating_rows(3, d))
+        for d in days
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    env |= {"ICE287G_REGISTRY": str(settings.registry), "ICE287G_STORE": str(settings.store)}
+    env |= {"ICE287G_BUILD_DIR": str(settings.build_dir), "ICE287G_MIRROR": str(settings.mirror)}
+    for pair_of_files in (files[0:2], files[2:4], files[4:6]):
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ice287g.cli", "add", str(path)],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for path in pair_of_files
+        ]
+        said = [run.communicate()[1] for run in runs]
+        registered = {e.file_name for e in Registry.load(settings.registry)}
+        for path, words in zip(pair_of_files, said, strict=True):
+            if f"{path.name}: added" in words:
+                assert path.name in registered, words
+            else:
+                assert "another command" in words and path.name not in registered, words
+
+
+def test_a_link_in_place_of_the_lock_or_the_work_folder_is_never_followed(tmp_path):
+    from ice287g.build import remove_stale_work
+
+    settings = private_settings(tmp_path)
+    settings.build_dir.mkdir(parents=True)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("not the build's\n")
+    (settings.build_dir / ".lock").symlink_to(precious)
+    with (
+        pytest.raises(InputError, match=r"\.lock: is a symbolic link \(to .*precious.txt\), not the checkout's lock"),
+        checkout_lock(settings),
+    ):
+        pass
+    assert precious.read_text() == "not the build's\n"
+    (settings.build_dir / ".lock").unlink()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("kept\n")
+    (settings.build_dir / ".work").symlink_to(elsewhere, target_is_directory=True)
+    assert remove_stale_work(settings.build_dir) == [settings.build_dir / ".work"]
+    assert not (settings.build_dir / ".work").exists() and (elsewhere / "keep.txt").read_text() == "kept\n"
+
+
+def _write_release_and_die(settings_folder: Path, after: int) -> subprocess.Popen:
+    """Build and write the committed release in a process that SIGKILLs itself right after the
+    ``after``-th file is moved into the release's data/ folder: a kill in mid-replacement."""
+    code = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(TESTS)!r})
+        from conftest import private_settings
+        from ice287g.build import build_release
+        settings = private_settings(Path({str(settings_folder)!r}))
+        data, moved, real = (settings.release / "data").resolve(), [], os.replace
+
+        def replace(source, target, *args, **kwargs):
+            real(source, target, *args, **kwargs)
+            if Path(target).resolve().parent == data:
+                moved.append(target)
+                if len(moved) == {after}:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        os.replace = replace
+        build_release(settings, say=lambda _m: None)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", code], env=env, check=False, capture_output=True, text=True)
+
+
+def test_a_kill_while_the_release_is_replaced_is_never_seen_and_the_next_build_finishes_it(pair, template, tmp_path):
+    from ice287g.committed import RELEASE_FILES
+    from ice287g.loader import RELEASE_JOURNAL, load
+
+    settings = project_copy(template, tmp_path)
+    killed = _write_release_and_die(tmp_path, after=2)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    # part of data/ is new and the rest is not yet: only with a journal that says so, which
+    # readers heed, and which the next command that writes the release rolls forward
+    assert (settings.release / RELEASE_JOURNAL).exists()
+    with pytest.raises(InputError, match="being replaced"):
+        load("agreements", source=settings.release)
+    result, _ = build_and_release(settings)
+    assert result.version == VERSION
+    assert not (settings.release / RELEASE_JOURNAL).exists() and not (settings.release / ".release-stage").exists()
+    committed = {name for name in RELEASE_FILES if (pair.first.release / name).exists()}
+    assert release_files(settings) == release_files(pair.first)
+    assert {n for n in RELEASE_FILES if (settings.release / n).exists()} == committed
+    pd.testing.assert_frame_equal(
+        load("agreements", source=settings.release), load("agreements", source=pair.first.release)
+    )

@@ -40,13 +40,18 @@ MEMORY_LIMIT = 1536 * 2**20  # the risky call runs in a process that may use no 
 
 
 def tree(folder: Path) -> dict[str, str]:
-    """Every path under ``folder`` with the sha256 of its bytes ("dir" for a folder)."""
+    """Every path under ``folder`` with the sha256 of its bytes ("dir" for a folder); the
+    checkout's lock file is there, but its bytes only name the last command that held it."""
     if not folder.exists():
         return {}
     return {
-        str(p.relative_to(folder)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(folder)): "dir" if p.is_dir() else "lock" if p.name == ".lock" else _sha256(p)
         for p in sorted(folder.rglob("*"))
     }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -140,17 +145,28 @@ SHEET_START = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">
 SHEET_END = b"</sheetData></worksheet>"
 
 
-def write_package(path: Path, sheet_chunks: Iterable[bytes], shared_strings: str | None = None, level: int = 6) -> Path:
-    """A minimal .xlsx whose one sheet is ``sheet_chunks`` (streamed in, never held whole)."""
+def write_package(
+    path: Path,
+    sheet_chunks: Iterable[bytes],
+    shared_strings: str | bytes | None = None,
+    level: int = 6,
+    *,
+    start: bytes = SHEET_START,
+    end: bytes = SHEET_END,
+    sheet: str = SHEET,
+    parts: dict[str, str] | None = None,
+) -> Path:
+    """A minimal .xlsx whose one sheet is ``sheet_chunks`` (streamed in, never held whole) between
+    ``start`` and ``end``, stored as ``sheet``; ``parts`` adds or replaces other members."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
-        for name, text in PACKAGE.items():
+        for name, text in (PACKAGE | (parts or {})).items():
             zf.writestr(name, text)
-        with zf.open(SHEET, "w") as fh:
-            fh.write(SHEET_START)
+        with zf.open(sheet, "w") as fh:
+            fh.write(start)
             for chunk in sheet_chunks:
                 fh.write(chunk)
-            fh.write(SHEET_END)
+            fh.write(end)
         if shared_strings is not None:
             zf.writestr("xl/sharedStrings.xml", shared_strings)
     return path
@@ -715,4 +731,185 @@ def test_acquire_in_bounded_memory_refuses_an_endless_response(settings, world, 
     result = run_limited(settings, tmp_path / "temp", "-m", "ice287g.cli", "acquire", "--page-url", page)
     assert result.returncode == 1, result.stderr[-2000:]
     assert f"{NAME}: refused (sent more than {MAX_DOWNLOAD_BYTES:,} bytes" in result.stderr
+    world.unchanged()
+
+
+# --- round two: what the grid scan and the reader bound -----------------------------------------
+# Repetitive hostile files are written with level=0 (stored deflate blocks): deflated, the
+# compression-ratio check would refuse them first, and the check under test would not run.
+
+FAR = b'<row r="1"><c r="XFD1048576"><v>1</v></c></row>'
+
+
+def a_list(extra: str = "", rows: int = 3) -> list[bytes]:
+    """A participating list of ``rows`` rows whose first agency name ends with ``extra``."""
+    table = participating_rows(rows)
+    body = [[str(v) for v in row[:6]] for row in table]
+    body[1][1] += extra
+    return list(list_rows(body))
+
+
+def sst(*strings: str) -> str:
+    items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    return f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">{items}</sst>'
+
+
+def shared_cells(rows: int, columns: int) -> Iterator[bytes]:
+    """``rows`` x ``columns`` cells from A2 that all show shared string 0, under a list's header."""
+    header = "".join(
+        f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(PARTICIPATING_HEADER)
+    )
+    yield f'<row r="1">{header}</row>'.encode()
+    for r in range(2, rows + 2):
+        yield (
+            f'<row r="{r}">' + "".join(f'<c r="{chr(65 + c)}{r}" t="s"><v>0</v></c>' for c in range(columns)) + "</row>"
+        ).encode()
+
+
+def hyperlinked(*refs: str) -> tuple[bytes, dict[str, str]]:
+    """The end of a sheet with hyperlinks over ``refs``, and the relationships part they name."""
+    links = "".join(f'<hyperlink ref="{ref}" r:id="rId1"/>' for ref in refs)
+    end = f"</sheetData><hyperlinks>{links}</hyperlinks></worksheet>".encode()
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="https://www.ice.gov/doclib/287gMOA/a.pdf" TargetMode="External" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"/></Relationships>'
+    )
+    return end, {"xl/worksheets/_rels/sheet1.xml.rels": rels}
+
+
+LINKED_START = (
+    f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetData>'
+).encode()
+
+ROUND_TWO = {
+    # a byte before the XML: calamine's parser skips it, a scan that looked for "<" first did not
+    "a form feed before the XML, a cell at XFD1048576": (
+        lambda p: write_package(p, [FAR], start=b"\f" + SHEET_START),
+        "is not XML: it begins with b'\\x0c'",
+    ),
+    "a letter before the XML, a cell at XFD5000": (
+        lambda p: write_package(p, [b'<row r="1"><c r="XFD5000"><v>1</v></c></row>'], start=b"x" + SHEET_START),
+        "is not XML: it begins with b'x'",
+    ),
+    "a letter before a billion laughs": (
+        lambda p: write_package(p, shared_string_sheet(), shared_strings=b"x" + _billion_laughs().encode()),
+        "is not XML",
+    ),
+    "a sheet kept under a name that is no XML part": (
+        lambda p: write_package(
+            p,
+            [FAR],
+            start=b"\f" + SHEET_START,
+            sheet="xl/worksheets/sheet1.dat",
+            parts={
+                "xl/_rels/workbook.xml.rels": PACKAGE["xl/_rels/workbook.xml.rels"].replace(
+                    "worksheets/sheet1.xml", "worksheets/sheet1.dat"
+                )
+            },
+        ),
+        "which is no XML part",
+    ),
+    "a far cell quoted with apostrophes": (
+        lambda p: write_package(p, [b"<row r='1'><c r='XFD5000'><v>1</v></c></row>"]),
+        "reaches column XFD (cell XFD5000)",
+    ),
+    # memory inside the size limits: what calamine would copy from shared strings
+    "one long shared string in every cell": (
+        lambda p: write_package(p, shared_cells(19_000, 5), shared_strings=sst("A" * 20_000), level=0),
+        "holds a shared string of more than 8,192 bytes",
+    ),
+    "a shared string of 4 kB in 95,000 cells": (
+        lambda p: write_package(p, shared_cells(19_000, 5), shared_strings=sst("A" * 4_000), level=0),
+        "cells referring to shared strings of up to",
+    ),
+    "a valid list whose empty cells show a 900,000-character string": (
+        lambda p: write_package(p, shared_cells(3, 8), shared_strings=sst("Sheriff " * 112_500), level=0),
+        "member xl/sharedStrings.xml holds a text of more than 32,768 bytes",
+    ),
+    "a list with a 5 MB agency name": (
+        lambda p: write_package(p, a_list(" Sheriff" * 655_360), level=0),
+        "holds a text of more than 32,768 bytes",
+    ),
+    "a list with a 3,000-character agency name": (
+        lambda p: write_package(p, a_list("x" * 3_000)),
+        "holds 3,0",
+    ),
+    "one hyperlink over the whole grid": (
+        lambda p: write_package(
+            p, a_list(), start=LINKED_START, end=hyperlinked("A1:XFD1048576")[0], parts=hyperlinked()[1]
+        ),
+        "covers A1:XFD1048576, beyond the grid of any list",
+    ),
+    "3,000 large hyperlink ranges": (
+        lambda p: write_package(
+            p, a_list(), start=LINKED_START, end=hyperlinked(*["A1:AZ20000"] * 3_000)[0], parts=hyperlinked()[1]
+        ),
+        "cover more than 100,000 cells",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ROUND_TWO)
+def test_what_the_reader_would_build_is_bounded_before_it_builds_it(settings, world, tmp_path, case):
+    """Each is refused naming the file and the problem, in a process allowed MEMORY_LIMIT, and
+    nothing of it is registered or left behind."""
+    make, problem = ROUND_TWO[case]
+    path = make(tmp_path / "incoming" / NAME)
+    result = add_limited(settings, tmp_path / "temp", path)
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert f"error: {path}: " in result.stderr and problem in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    discard(path)
+    world.unchanged()
+
+
+def test_a_page_that_links_more_workbooks_than_any_287g_page_is_refused_at_once(settings, world, web):
+    from ice287g.intake import MAX_LINKS
+
+    links = [f"files/participatingAgencies{n:08d}am.xlsx" for n in range(40_000)]
+    with pytest.raises(
+        InputError, match=f"the page links 40,000 workbooks, more than any 287\\(g\\) page \\({MAX_LINKS}\\)"
+    ):
+        acquire(settings, web.page(*links), deadline=10)
+    assert web.sent == 0  # not one workbook was asked for
+    world.unchanged()
+
+
+def test_acquire_holds_one_deadline_over_all_its_downloads(settings, world, web):
+    """Three links that each stall for longer than the whole acquire may take: the first is cut
+    at its own deadline, the rest when the acquire's time is up, and none outlasts the server."""
+    names = [f"participatingAgencies0301202{n}am.xlsx" for n in range(3)]
+    for name in names:
+        web.route(name, _drip(web, close=True))
+    outcomes = acquire(settings, web.page(*(f"files/{n}" for n in names)), deadline=2, total_deadline=3)
+    assert not web.outlasted.is_set()
+    assert [o.status for o in outcomes] == ["refused"] * 3
+    assert "did not finish within 2 s" in outcomes[0].detail
+    assert "did not finish within" in outcomes[1].detail  # in what was left of the 3 s
+    assert "the 3 s for all downloads had passed" in outcomes[2].detail
+    world.unchanged()
+
+
+def test_a_killed_acquire_leaves_no_folder_the_next_does_not_remove(settings, world, tmp_path, web):
+    web.route(NAME, _drip(web, close=True))
+    page = web.page(f"files/{NAME}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICE287G_")}
+    env |= {"PYTHONPATH": str(REPO / "src"), "ICE287G_ROOT": str(REPO), "ICE287G_REGISTRY": str(settings.registry)}
+    env |= {"ICE287G_STORE": str(settings.store), "ICE287G_BUILD_DIR": str(settings.build_dir)}
+    env |= {"ICE287G_MIRROR": str(settings.mirror)}
+    running = subprocess.Popen([sys.executable, "-m", "ice287g.cli", "acquire", "--page-url", page], env=env)
+    deadline = time.monotonic() + 60  # a guard against a hung test, not a measure of speed
+    while not list(settings.build_dir.glob(".acquire*/*/*")):  # the download has begun
+        assert running.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    running.kill()
+    running.wait()
+    assert list(settings.build_dir.glob(".acquire*"))  # SIGKILL: nothing could clean up
+    web.serve("287g.html", b"<html>no lists today</html>")
+    with pytest.raises(InputError, match="links to no participating"):
+        acquire(settings, page, deadline=2)
+    assert not list(settings.build_dir.glob(".acquire*"))
     world.unchanged()

@@ -402,3 +402,45 @@ def test_no_real_list_is_refused_in_the_order_add_would_have_seen_them():
             "it has no date: its name carries none and no capture time was given (--captured-at)"
         ]
     }
+
+
+def _cli(settings, monkeypatch, *args: str):
+    for name, value in (("REGISTRY", settings.registry), ("STORE", settings.store), ("MIRROR", settings.mirror)):
+        monkeypatch.setenv(f"ICE287G_{name}", str(value))
+    monkeypatch.setenv("ICE287G_BUILD_DIR", str(settings.build_dir))
+    result = CliRunner().invoke(app, list(args))
+    assert not result.exception or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_a_time_in_the_future_is_refused(settings, make_workbook, monkeypatch):
+    path = make_workbook("participatingAgencies03012025am.xlsx", participating_rows())
+    result = _cli(settings, monkeypatch, "add", "--captured-at", "2099-01-01T00:00:00Z", str(path))
+    assert result.exit_code == 1
+    assert "captured_at 2099-01-01T00:00:00Z is in the future" in result.output
+    assert not settings.registry.exists()
+
+
+def test_a_name_that_would_act_on_a_terminal_is_refused_and_shown_escaped(settings, make_workbook, monkeypatch):
+    path = make_workbook("participatingAgencies03012025am\x1b]0;owned\x07.xlsx", participating_rows())
+    result = _cli(settings, monkeypatch, "add", str(path))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;owned\\x07" in result.output and "holds control characters" in result.output
+    assert not settings.registry.exists()
+
+
+def test_a_full_disk_is_said_in_one_line_naming_the_file(settings, make_workbook, monkeypatch):
+    import errno
+
+    import ice287g.registry
+
+    def full(path, _data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(ice287g.registry, "write_atomically", full)
+    path = make_workbook("participatingAgencies03012025am.xlsx", participating_rows())
+    result = _cli(settings, monkeypatch, "add", str(path))
+    assert result.exit_code == 1
+    assert result.output.strip().endswith(f"error: {settings.registry}: No space left on device")
+    assert "Traceback" not in result.output

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -420,6 +421,47 @@ def test_a_zip_with_several_packages_uses_the_shallowest_then_smallest(tmp_path)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             zf.write(path, path.relative_to(folder).as_posix())
     assert list(load("agreements", source=target)["agreement_id"]) == ["A1", "A2"]
+
+
+def _bomb(path: Path, package: Path, size: int) -> Path:
+    """A package zip whose agreements table is followed, in the zip, by a member of ``size``
+    zero bytes (a few hundred kilobytes deflated), named as the table's CSV in another folder."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(p for p in package.rglob("*") if p.is_file()):
+            zf.write(file, f"pkg/{file.relative_to(package).as_posix()}")
+        with zf.open("pkg/data/zeros.csv", "w", force_zip64=True) as member:
+            block = bytes(2**20)
+            for _ in range(size // len(block)):
+                member.write(block)
+    return path
+
+
+def test_an_unpinned_zip_and_diff_inflate_within_a_limit(package, tmp_path, monkeypatch):
+    """The descriptor names a member that inflates past MAX_MEMBER_BYTES: load() refuses it
+    before it holds it, and `ice287g diff` refuses to extract it; nothing fills the disk."""
+    from typer.testing import CliRunner
+
+    from ice287g.cli import app
+    from ice287g.loader import MAX_MEMBER_BYTES
+
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    descriptor["resources"][0]["path"] = "data/zeros.csv"
+    swollen = tmp_path / "swollen"
+    shutil.copytree(package, swollen)
+    (swollen / "datapackage.json").write_text(json.dumps(descriptor))
+    (swollen / "SHA256SUMS").unlink(missing_ok=True)
+    bomb = _bomb(tmp_path / "bomb.zip", swollen, MAX_MEMBER_BYTES + 2**20)
+    assert bomb.stat().st_size < 2 * 2**20
+    name = descriptor["resources"][0]["name"]
+    refusal = f"declares {MAX_MEMBER_BYTES + 2**20:,} bytes, more than {MAX_MEMBER_BYTES:,}"
+    with pytest.raises(InputError, match=refusal):
+        load(name, source=bomb)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work))  # where diff extracts, counted below
+    run = CliRunner().invoke(app, ["diff", str(bomb), str(package)])
+    assert run.exit_code == 1 and "more than" in run.output, run.output
+    assert sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()) < 50 * 2**20
 
 
 # --- as_of ---------------------------------------------------------------------------------------

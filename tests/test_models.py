@@ -76,6 +76,15 @@ AGREEMENT_ROWS = [
     ("LOUISIANA", "Pi County Sheriff's Office", "Warrant Service Officer", D(2025, 3, 12), "pi.pdf", {4, 5, 6}),
     ("WISCONSIN", "Tau County Sheriff's Office", "Jail Enforcement Model", D(2025, 3, 12), "tau.pdf", {4, 5, 6}),
     ("GEORGIA", "Omicron County Sheriff's Office", "Task Force Model", D(2025, 3, 12), "omi.pdf", {4, 5, 6}),
+    # text that would act on a terminal: an ESC sequence (Excel's _x001B_) and a right-to-left override
+    (
+        "TEXAS",
+        "Upsilon_x001B_[2J Police\u202e Department",
+        "Task Force Model",
+        D(2025, 2, 9),
+        "ups.pdf",
+        {1, 2, 3, 4, 5, 6},
+    ),
 ]
 SAFELINK = "https://gcc02.safelinks.protection.outlook.com/?url={}&data=05%7C02&reserved=0"
 
@@ -255,6 +264,14 @@ def test_state_names_and_dates_in_every_published_form(marts):
     assert rows["Xi Police Department"] == {"s": "TX", "d": D(2025, 3, 8)}
     flags = marts("select distinct row_flags from listings where agency_name_published like 'Xi %'")
     assert flags == [("signed_date_repaired",)]
+
+
+def test_text_that_acts_on_a_terminal_is_published_verbatim_flagged_and_cleaned_away(marts):
+    rows = marts(
+        """select distinct l.agency_name_published, l.row_flags, g.agency_name
+        from listings l join agencies g using (agency_id) where l.agency_name_published like 'Upsilon%Police%'"""
+    )
+    assert rows == [("Upsilon\x1b[2J Police\u202e Department", "control_characters", "Upsilon [2J Police Department")]
 
 
 def test_unparseable_dates_are_kept_as_published_and_flagged(marts):

@@ -68,6 +68,15 @@ def test_malformed_registry_rows_are_named(tmp_path):
         Registry.load(path)
 
 
+@pytest.mark.parametrize("cut", [0.5, 0.8])
+def test_a_registry_cut_off_mid_line_names_the_line(tmp_path, cut):
+    path = registry_with(tmp_path, {}, {}, {"url": "https://example.org/x.xlsx"})
+    text = path.read_text()
+    path.write_text(text[: int(len(text) * cut)])
+    with pytest.raises(InputError, match=r"snapshots.csv:\d: the registry's line has \d+ fields where its header has"):
+        Registry.load(path)
+
+
 def test_duplicate_registry_rows_are_refused(tmp_path):
     row = "a" * 64 + ",x.xlsx,10" + "," * (len(FIELDS) - 3)
     path = tmp_path / "snapshots.csv"
@@ -102,6 +111,11 @@ def registry_with(tmp_path, *rows: dict[str, str]):
         ({"bytes": "-1"}, "bytes is negative"),
         ({"bytes": "ten"}, "malformed registry row"),
         ({"file_sha256": "A" * 64}, "not a sha256"),
+        ({"archived_at": "2099-01-01T00:00:00Z"}, "archived_at 2099-01-01T00:00:00Z is in the future"),
+        ({"mirror_path": "../../etc/hostname"}, "mirror_path '../../etc/hostname' leaves the mirror folder"),
+        ({"mirror_path": "/etc/hostname"}, "mirror_path '/etc/hostname' leaves the mirror folder"),
+        ({"file_name": "participating\x1b[2JAgencies.xlsx"}, "file_name 'participating\\x1b[2JAgencies.xlsx' holds"),
+        ({"file_name": "participating\u202eAgencies.xlsx"}, "file_name 'participating\\u202eAgencies.xlsx' holds"),
     ],
 )
 def test_a_registry_row_that_means_nothing_is_named(tmp_path, row, problem):

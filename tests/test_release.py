@@ -50,6 +50,7 @@ def repo(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "README.md").write_text("# test\n")
+    (root / ".gitignore").write_text("build/\n")  # as the project's: the lock and work folders
     (root / "sources").mkdir()
     (root / "sources" / "snapshots.csv").write_text(",".join(FIELDS) + "\n")
     # what registering a list reads: the known layouts and the reviewed date fixes
@@ -381,3 +382,28 @@ def test_bad_input_on_the_daily_path_releases_nothing_and_changes_nothing(repo, 
     assert (repo / "sources" / "snapshots.csv").read_bytes() == registry
     assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag", "--list").strip()
     assert git(repo, "status", "--porcelain").strip() == "?? notes.txt"
+
+
+def test_a_release_stopped_between_its_commit_and_its_tag_is_finished_by_the_next(repo, tmp_path, monkeypatch):
+    import ice287g.release as release_module
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt  # the run stops after its commit, before the tag
+
+    with monkeypatch.context() as patch:
+        patch.setattr(release_module, "_tag", killed)
+        with pytest.raises(KeyboardInterrupt):
+            release(repo, build_step=fake_build(repo), say=lambda m: None)
+    assert git(repo, "log", "-1", "--format=%s").strip() == "Release ice287g 2030.1.2"
+    assert git(repo, "tag", "--list").split() == []
+
+    said = []
+    result = release(repo, build_step=fake_build(repo), notes_dir=tmp_path / "dist", say=said.append)
+    assert result.released and result.tag == "v2030.1.2"
+    assert git(repo, "rev-parse", "v2030.1.2^{commit}").strip() == git(repo, "rev-parse", "HEAD").strip()
+    assert "finished the release of ice287g 2030.1.2" in " ".join(said)
+    assert (tmp_path / "dist" / "ice287g-2030.1.2.notes.md").exists()
+    # and once finished, a run with nothing new is a run with nothing new
+    again = []
+    assert not release(repo, build_step=fake_build(repo), say=again.append).released
+    assert "nothing changed: no release" in again

@@ -1,12 +1,17 @@
 """Resolving raw bytes: store, then mirror, then pinned URL, always checked against sha256."""
 
+import json
+import os
 import re
+import subprocess
+import sys
+from dataclasses import replace
 
 import pytest
 from conftest import participating_rows, write_workbook
 
 from ice287g.errors import InputError
-from ice287g.registry import make_entry, sha256_of
+from ice287g.registry import entry_problems, make_entry, sha256_of
 from ice287g.store import Store, resolve
 
 
@@ -109,3 +114,51 @@ def test_a_download_with_other_bytes_is_refused_and_not_kept(tmp_path, snapshot,
     with pytest.raises(InputError, match="download from .* failed"):
         resolve(entry, store, tmp_path / "mirror", offline=False)
     assert not store.has(entry.file_sha256)
+
+
+def _resolve_in_a_process(tmp_path, entry, mirror) -> subprocess.CompletedProcess:
+    """``resolve`` in a process of its own, given 60 s: a read that never ends fails the test."""
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from ice287g.registry import Entry\n"
+        "from ice287g.store import Store, resolve\n"
+        "from ice287g.errors import InputError\n"
+        f"entry = Entry(**json.loads({json.dumps(json.dumps(entry.__dict__))}))\n"
+        "try:\n"
+        f"    print(resolve(entry, Store(Path({str(tmp_path / 'store')!r})), Path({str(mirror)!r}), offline=True))\n"
+        "except InputError as exc:\n"
+        "    print(exc)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_store_copy_that_is_a_link_to_a_device_is_set_aside_unread(tmp_path, snapshot):
+    _, entry = snapshot
+    store = Store(tmp_path / "store")
+    stored = store.path_for(entry.file_sha256)
+    stored.parent.mkdir(parents=True)
+    os.symlink("/dev/zero", stored)  # hashing it would never end
+    run = _resolve_in_a_process(tmp_path, entry, tmp_path / "mirror")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == str(stored)  # resolved again from the mirror
+    assert sha256_of(stored) == entry.file_sha256 and not stored.is_symlink()
+    (aside,) = (tmp_path / "store" / "corrupt").iterdir()
+    assert aside.is_symlink() and os.readlink(aside) == "/dev/zero"
+
+
+def test_a_mirror_path_that_leads_out_of_the_mirror_is_never_followed(tmp_path, snapshot):
+    path, entry = snapshot
+    outside = tmp_path / "outside.xlsx"
+    outside.write_bytes(path.read_bytes())
+    escaping = replace(entry, mirror_path="../outside.xlsx")
+    linked = replace(entry, mirror_path="files/link.xlsx")
+    os.symlink(outside, tmp_path / "mirror" / "files" / "link.xlsx")
+    path.unlink()
+    for row in (escaping, linked):
+        with pytest.raises(InputError, match="leads out of the mirror folder"):
+            resolve(row, Store(tmp_path / "store"), tmp_path / "mirror", offline=True)
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").rglob("*.xlsx"))
+    # and the registry refuses such a row before anything reads it
+    assert any("leaves the mirror folder" in p for p in entry_problems(escaping))
+    assert any("leaves the mirror folder" in p for p in entry_problems(replace(entry, mirror_path="/etc/hostname")))

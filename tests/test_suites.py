@@ -168,6 +168,44 @@ def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
     assert not isinstance(err.value, InputError)
 
 
+def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_path):
+    """dbt says only "Got 1 result"; the build's error shows the failing rows themselves and,
+    where a row names a listing, a publication or a file, the workbook it was read from."""
+    import json
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from ice287g.dbt import finish_dbt
+
+    database = tmp_path / "work.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create table snapshots as select 'participating-2026-03-01-x' as publication_id, "
+            "'participatingAgencies03012026am.xlsx' as file_name, true as is_first_snapshot, "
+            "'abc' as file_sha256"
+        )
+        con.execute(
+            "create table listings as select 'participating-2026-03-01-x#7' as listing_id, "
+            "'=HYPERLINK(\"https://x\")' as agency_name_published"
+        )
+    compiled = "select listing_id, agency_name_published from listings where agency_name_published like '=%'"
+    target = tmp_path / "dbt" / "target"
+    target.mkdir(parents=True)
+    node = {"status": "fail", "unique_id": "test.ice287g.no_formula_text_listings", "failures": 1}
+    node |= {"message": "Got 1 result, configured to fail if != 0", "compiled_code": compiled}
+    (target / "run_results.json").write_text(json.dumps({"results": [node]}))
+    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    with pytest.raises(ProjectError) as err:
+        finish_dbt(failed, tmp_path, ["test"], database)
+    message = str(err.value)
+    assert "test.ice287g.no_formula_text_listings: Got 1 result, configured to fail if != 0" in message
+    assert "listing_id='participating-2026-03-01-x#7'" in message
+    assert "agency_name_published='=HYPERLINK(\"https://x\")'" in message
+    assert "[in participatingAgencies03012026am.xlsx]" in message
+
+
 def test_a_listing_that_lost_its_agency_without_a_flag_fails_the_gate(built, tmp_path):
     _, manifest, frames = built
     listings = frames["listings"].copy()

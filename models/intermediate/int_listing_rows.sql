@@ -94,6 +94,17 @@ select
                 then 'signed_date_impossible'
         end,
         case when signed_date_method = 'fix_signed_dates' then 'signed_date_fixed' end,
-        case when signed_date_method = 'us_text_missing_slash' then 'signed_date_repaired' end
+        case when signed_date_method = 'us_text_missing_slash' then 'signed_date_repaired' end,
+        -- published verbatim, so flagged: a reader's terminal or spreadsheet would act on them
+        case
+            when regexp_matches(
+                concat_ws(
+                    ' ', state_published, agency_name_published, agency_type_published, county_published,
+                    support_type_published, signed_published, moa_published, moa_link_published,
+                    addendum_published, addendum_link_published
+                ),
+                '{{ acting_characters() }}'
+            ) then 'control_characters'
+        end
     ), '') as row_flags
 from mapped

@@ -13,22 +13,22 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from filelock import FileLock, Timeout
 
 from ice287g import PACKAGE_NAME, fingerprint, geography
 from ice287g.changes import change_rows
 from ice287g.committed import (
+    ReleaseTransaction,
     changelog_entry,
     check_index,
     committed_version,
     index_entry,
+    recover,
     release_version,
     released_rows,
     write_release,
@@ -36,6 +36,7 @@ from ice287g.committed import (
 from ice287g.csvfile import write_atomically
 from ice287g.dbt import finish_dbt, run_dbt, start_dbt
 from ice287g.errors import InputError
+from ice287g.lock import checkout_lock
 from ice287g.package import assemble, publish, version_for
 from ice287g.project import var
 from ice287g.rawload import LoadReport, load_raw
@@ -134,47 +135,6 @@ def write_review_files(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Pat
     return written
 
 
-LOCK_FILE = ".lock"
-
-
-def _record_holder(fd: int) -> None:
-    # the PID of the build that holds the lock, for the message of a build that finds it held
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-
-
-def _holder(lock_file: Path) -> str:
-    try:
-        pid = int(lock_file.read_text().strip())
-    except (OSError, ValueError):
-        return ""
-    return f" (pid {pid})"
-
-
-@contextmanager
-def build_lock(settings: Settings) -> Iterator[None]:
-    """Hold the checkout's build lock, ``<build_dir>/.lock``, for a build and the write of its release.
-
-    Two builds at once would share ``build/`` and the committed release; the second waits at most
-    ``settings.lock_timeout`` seconds (default 0: a build takes minutes, and waiting in silence
-    looks like a hang), then stops with the lock file and the PID holding it. Re-entrant in one
-    process; the operating system releases it when the holder dies, even by SIGKILL."""
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.build_dir / LOCK_FILE
-    lock = FileLock(path, is_singleton=True, on_acquired=_record_holder)
-    try:
-        lock.acquire(timeout=settings.lock_timeout)
-    except Timeout:
-        waited = f" (waited {settings.lock_timeout:g} s)" if settings.lock_timeout > 0 else ""
-        raise InputError(
-            str(path), f"another build is running in this checkout{_holder(path)}: wait for it or stop it{waited}"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 WORK = ".work"
 
 
@@ -183,7 +143,10 @@ def remove_stale_work(build_dir: Path) -> list[Path]:
     was killed: safe only under the build lock, which no other build then holds."""
     stale = sorted(build_dir.glob(f"{WORK}*"))
     for folder in stale:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder.is_symlink() or not folder.is_dir():
+            folder.unlink()  # a link in the work folder's place is removed, never followed
+        else:
+            shutil.rmtree(folder)
     return stale
 
 
@@ -218,7 +181,7 @@ def build(
     """Build the database and the package version it implies, under the build lock; see the module
     docstring. With ``reuse``, a build whose inputs are those of the last successful build, whose
     outputs are all still as it left them, reuses them (``ice287g.fingerprint``)."""
-    with build_lock(settings):
+    with checkout_lock(settings):
         return _build(settings, say, today, reuse)
 
 
@@ -269,6 +232,8 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
 
     for stale in remove_stale_work(settings.build_dir):
         tell(f"removed {stale}, left by an interrupted build")
+    if recovered := recover(settings.release):
+        tell(recovered)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -332,7 +297,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
             tests.kill()
             tests.wait()
             raise
-        finish_dbt(tests, settings.build_dir, DBT_TESTS)
+        finish_dbt(tests, settings.build_dir, DBT_TESTS, work_db)
         if failure:
             # the failed report is kept for reading beside the last good one, which stays in place
             failed = settings.build_dir / "validation-failed"
@@ -372,6 +337,9 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
             tell(f"for review: {target}")
         fingerprint.record(settings, digest, version, {"load": asdict(loaded), "warnings": warnings})
         lap("package")
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        # a full or read-only disk, or too little memory: the machine's refusal, said as one line
+        raise InputError(str(work_db), f"DuckDB could not go on ({type(exc).__name__}: {exc})") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(loaded, settings.database, version, folder, is_new, descriptor, seconds, warnings)
@@ -380,22 +348,27 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
 def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
     """Make the built version the committed release (data/, datapackage.json, releases.csv,
     CHANGELOG.md and the page in docs/, in settings.release) and refresh the texts that follow it
-    (CITATION.cff, .zenodo.json, the README's generated parts); returns the paths that changed."""
+    (CITATION.cff, .zenodo.json, the README's generated parts), all as one unit (a kill or a full
+    disk leaves the release as it was, or the next command finishes it); returns the paths that
+    changed."""
     zip_name = f"{PACKAGE_NAME}-{result.version}.zip"
-    with build_lock(settings):
-        changed = []
-        if not (result.is_reused and fingerprint.release_is_written(settings)):
-            zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
-            since = committed_version(settings.release)
-            # compared before the release is replaced: the page shows what changed since the one before
-            changes = (
-                change_rows(settings.release if since else None, result.package) if since != result.version else None
-            )
-            changed = write_release(settings.release, result.package, zip_sha256)
-            changed += publish_site(settings, result.package, changes)
+    with checkout_lock(settings):
+        written = result.is_reused and fingerprint.release_is_written(settings)
+        with ReleaseTransaction(settings.release, result.version) as staged:
+            if not written:
+                zip_sha256 = (settings.dist / f"{zip_name}.sha256").read_text().split()[0]
+                since = committed_version(staged.folder)
+                # compared before the release is replaced: the page shows what changed since the one before
+                changes = (
+                    change_rows(staged.folder if since else None, result.package) if since != result.version else None
+                )
+                write_release(staged.folder, result.package, zip_sha256)
+                publish_site(replace(settings, release_dir=staged.folder), result.package, changes)
+            # read from the committed release alone, so refreshed even when the build was reused
+            write_release_texts(settings.root, staged.folder)
+        if not written:
             fingerprint.note_release_written(settings, result.version)
-        # read from the committed release alone, so refreshed even when the build was reused
-        return changed + write_release_texts(settings.root, settings.release)
+        return staged.changed
 
 
 def build_release(
@@ -403,6 +376,6 @@ def build_release(
 ) -> tuple[BuildResult, list[str]]:
     """Build, then write the committed release, under one hold of the build lock (no other build
     slips in between); the build's result and the release paths that changed."""
-    with build_lock(settings):
+    with checkout_lock(settings):
         result = build(settings, say=say, reuse=reuse)
         return result, write_committed_release(settings, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -31,13 +32,34 @@ def _settings(mirror: Path | None = None, store: Path | None = None) -> Settings
     return Settings.from_env(mirror=mirror, store=store)
 
 
+# What a command may fail with and say as one line naming the file: bad input, a failed step, and
+# the operating system's refusals (a full or read-only disk, a missing folder).
+ERRORS = (BuildError, OSError)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that would act on a terminal (ESC, BEL, NUL, a right-to-left
+    override) shown as its escape: names and messages come from files and web pages."""
+    return "".join(
+        ch
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else ch.encode("unicode_escape").decode()
+        for ch in text
+    )
+
+
 def _say(message: str) -> None:
-    console.print(message, highlight=False)
+    console.print(printable(message), highlight=False)
 
 
-def _fail(exc: BuildError) -> None:
+def _fail(exc: BaseException) -> None:
+    if isinstance(exc, OSError):
+        where = exc.filename or "a file"
+        message = f"{where}: {exc.strerror or exc}"
+    else:
+        message = str(exc)
     # a message may hold brackets ("ice287g[explore]", "[0-9a-f]"): text, not rich markup
-    console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+    console.print(f"[bold red]error[/]: {escape(printable(message))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -60,7 +82,7 @@ def build(
     try:
         settings = _settings(mirror, store)
         result, changed = build_release(settings, say=_say, reuse=not rebuild)
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     if changed:
         console.print(f"release {result.version} written to {settings.release}: {', '.join(changed[:8])}")
@@ -68,7 +90,7 @@ def build(
     else:
         console.print(f"the committed release {result.version} in {settings.release} is up to date")
     for warning in result.warnings:  # said during the build; repeated where they are not scrolled away
-        console.print(warning, highlight=False)
+        _say(warning)
     console.print(f"[green]built[/] {PACKAGE_NAME} {result.version}: {result.package}")
 
 
@@ -77,12 +99,17 @@ def docs() -> None:
     """Rewrite the texts that follow the committed release: the README's generated parts (tuning
     vars, match rates, headline figures, what the archive holds, how to pin the release),
     CITATION.cff and .zenodo.json. Every write of the release does this too."""
+    from ice287g.committed import ReleaseTransaction, committed_version
+    from ice287g.lock import checkout_lock
     from ice287g.readme import write_release_texts
 
     settings = _settings()
     try:
-        changed = write_release_texts(settings.root, settings.release)
-    except BuildError as exc:
+        version = committed_version(settings.release) or ""
+        with checkout_lock(settings), ReleaseTransaction(settings.release, version) as staged:
+            write_release_texts(settings.root, staged.folder)
+        changed = staged.changed
+    except ERRORS as exc:
         _fail(exc)
     console.print(f"rewritten: {', '.join(changed)}" if changed else "README.md and the citation files are up to date")
 
@@ -91,12 +118,14 @@ def docs() -> None:
 def fetch(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     """Resolve every registered file into the store, checking each checksum."""
     from ice287g.build import resolve_all
+    from ice287g.lock import checkout_lock
     from ice287g.registry import Registry
 
     settings = _settings(mirror, store)
     try:
-        paths = resolve_all(settings, Registry.load(settings.registry))
-    except BuildError as exc:
+        with checkout_lock(settings):
+            paths = resolve_all(settings, Registry.load(settings.registry))
+    except ERRORS as exc:
         _fail(exc)
     console.print(f"{len(paths)} files verified in {settings.store}")
 
@@ -114,7 +143,7 @@ ForceOption = Annotated[
 def _say_outcomes(outcomes) -> None:
     for o in outcomes:
         # names and details come from files and web pages: text, not rich markup
-        console.print(escape(f"{o.name}: {o.status} ({o.detail})"), highlight=False)
+        console.print(escape(printable(f"{o.name}: {o.status} ({o.detail})")), highlight=False)
 
 
 @app.command()
@@ -140,7 +169,7 @@ def add(
         outcomes = add_files(
             settings, files, force=force, archive=archive, url=url, captured_at=captured_at, archived_at=archived_at
         )
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     _say_outcomes(outcomes)
 
@@ -155,7 +184,7 @@ def acquire(
 
     try:
         outcomes = run_acquire(_settings(), page_url or ICE_PAGE, force=force)
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     _say_outcomes(outcomes)
     if any(o.status == "refused" for o in outcomes):
@@ -178,6 +207,7 @@ def release(
     from ice287g.build import build_release, resolve_all
     from ice287g.errors import InputError
     from ice287g.intake import acquire as run_acquire
+    from ice287g.lock import checkout_lock
     from ice287g.registry import Registry
     from ice287g.release import release as run_release
 
@@ -197,14 +227,16 @@ def release(
 
     try:
         settings = _settings(mirror, store)
-        result = run_release(
-            settings.root,
-            build_step=lambda: build_release(settings, say=_say),
-            acquire_step=None if settings.offline else acquire_step,
-            notes_dir=settings.dist,
-            say=_say,
-        )
-    except BuildError as exc:
+        # one hold of the lock from the first download to the tag: no other command slips in
+        with checkout_lock(settings):
+            result = run_release(
+                settings.root,
+                build_step=lambda: build_release(settings, say=_say),
+                acquire_step=None if settings.offline else acquire_step,
+                notes_dir=settings.dist,
+                say=_say,
+            )
+    except ERRORS as exc:
         _fail(exc)
     if result.released:
         console.print(f"[green]released[/] {PACKAGE_NAME} {result.version}: {result.tag} on {result.commit[:12]}")
@@ -220,7 +252,7 @@ def versions() -> None:
     settings = _settings()
     try:
         found = history.versions(settings.root)
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     table = Table("version", "commit", "datapackage.json sha256")
     for row in found:
@@ -245,7 +277,7 @@ def diff(
     with tempfile.TemporaryDirectory() as work:
         try:
             folders = [locate(v, settings.root, settings.dist, Path(work)) for v in (old, new)]
-        except BuildError as exc:
+        except ERRORS as exc:
             _fail(exc)
         print(render(compare(*folders), f"{PACKAGE_NAME} {old} → {new}", old), end="")
 
@@ -266,7 +298,7 @@ def explore(
         browse.require_extra()
         browse.check_port(host, port)
         db = browse.database(settings)
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     console.print(f"serving {db} at {browse.url(host, port, db)} (Ctrl-C stops)", highlight=False)
     try:
@@ -290,7 +322,7 @@ def sources_seed(
     try:
         settings = _settings(mirror)
         outcomes = add_from_mirror(settings, manifest, force=force)
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     _say_outcomes(outcomes)
     console.print(f"{len(outcomes)} new of {len(Registry.load(settings.registry))} registered snapshots")
@@ -307,7 +339,7 @@ def sources_seed_references(
     registry = settings.reference_registry
     try:
         added = seed_registry(registry, manifest or settings.reference_folder / "MANIFEST.csv")
-    except BuildError as exc:
+    except ERRORS as exc:
         _fail(exc)
     with open(registry, newline="", encoding="utf-8") as fh:
         total = sum(1 for _ in csv.DictReader(fh))

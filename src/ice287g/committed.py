@@ -15,14 +15,18 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
+import posixpath
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
-from ice287g import PACKAGE_NAME, history
+from ice287g import PACKAGE_NAME, history, inflate
 from ice287g.changes import compare, render
 from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
+from ice287g.loader import MAX_MEMBER_BYTES, RELEASE_JOURNAL, zip_package_prefix
 from ice287g.package import VERSION_PATTERN, base_version, version_for, version_key
 from ice287g.registry import sha256_of
 
@@ -248,6 +252,85 @@ def write_release(release: Path, folder: Path, zip_sha256: str) -> list[str]:
     return changed
 
 
+# Everything the committed release is made of, relative to its folder: written as one unit.
+RELEASE_FILES = ("datapackage.json", INDEX, CHANGELOG, "CITATION.cff", ".zenodo.json", "README.md")
+RELEASE_FOLDERS = ("data", "docs")
+STAGE = ".release-stage"
+
+
+def _release_files(folder: Path) -> dict[str, Path]:
+    """The release's files in ``folder`` by their path relative to it."""
+    files = {name: folder / name for name in RELEASE_FILES if (folder / name).is_file()}
+    for sub in RELEASE_FOLDERS:
+        if (folder / sub).is_dir():
+            files |= {p.relative_to(folder).as_posix(): p for p in sorted((folder / sub).rglob("*")) if p.is_file()}
+    return files
+
+
+def recover(release: Path) -> str | None:
+    """Finish or undo a replacement of the committed release that a kill or a full disk stopped:
+    with a journal, every staged file is complete, so the replacement is rolled forward; without
+    one, nothing of the release was touched, and the staged files are dropped. Says which, or
+    None when there was nothing to recover."""
+    journal, stage = release / RELEASE_JOURNAL, release / STAGE
+    if journal.is_file():
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        _apply(release, stage, plan)
+        journal.unlink()
+        shutil.rmtree(stage, ignore_errors=True)
+        return f"finished writing the release {plan['version']} that an interrupted command had begun"
+    if stage.exists():
+        shutil.rmtree(stage, ignore_errors=True)
+        return "dropped the staged files of a release write that was interrupted before it began"
+    return None
+
+
+def _apply(release: Path, stage: Path, plan: dict) -> None:
+    for name in plan["replace"]:
+        staged = stage / name
+        if staged.exists():  # else it was moved into place before the interruption
+            (release / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, release / name)
+    for name in plan["delete"]:
+        (release / name).unlink(missing_ok=True)
+
+
+class ReleaseTransaction:
+    """Write the committed release as one unit: a copy of it is staged (``folder``) for the
+    writers to change, then the files that differ replace the release's in one roll: a journal
+    (``RELEASE_JOURNAL``, written atomically) names them before the first is moved, and ``recover``
+    rolls a stopped roll forward. ``changed`` lists the paths that changed."""
+
+    def __init__(self, release: Path, version: str):
+        self.release = release
+        self.version = version
+        self.folder = release / STAGE
+        self.changed: list[str] = []
+
+    def __enter__(self) -> ReleaseTransaction:
+        recover(self.release)
+        self.folder.mkdir(parents=True)
+        for name, path in _release_files(self.release).items():
+            (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, self.folder / name)
+        return self
+
+    def __exit__(self, kind, *_exc) -> None:
+        if kind is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        before, after = _release_files(self.release), _release_files(self.folder)
+        replace = sorted(n for n in after if n not in before or sha256_of(after[n]) != sha256_of(before[n]))
+        delete = sorted(n for n in before if n not in after)
+        plan = {"version": self.version, "replace": replace, "delete": delete}
+        if replace or delete:
+            write_atomically(self.release / RELEASE_JOURNAL, json.dumps(plan, indent=1).encode())
+            _apply(self.release, self.folder, plan)
+            (self.release / RELEASE_JOURNAL).unlink()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.changed = sorted(replace + delete)
+
+
 def locate(version_or_path: str, root: Path, dist: Path, work: Path) -> Path:
     """A folder holding ``data/<table>.csv`` of a release: the given folder, a zip (extracted into
     ``work``), a version built in ``dist``, or a released version read back from git history and
@@ -256,16 +339,33 @@ def locate(version_or_path: str, root: Path, dist: Path, work: Path) -> Path:
     if path.is_dir() and (path / "datapackage.json").exists():
         return path
     if path.suffix == ".zip" and path.is_file():
-        with zipfile.ZipFile(path) as zf:
-            descriptors = sorted(
-                (n for n in zf.namelist() if n.endswith("datapackage.json")), key=lambda n: (n.count("/"), n)
-            )
-            if not descriptors:
-                raise InputError(str(path), "no datapackage.json in this zip")
-            zf.extractall(work / path.stem)
-        return (work / path.stem / descriptors[0]).parent
+        return _extract(path, work / path.stem)
     if (dist / version_or_path / "datapackage.json").exists():
         return dist / version_or_path
     if not VERSION_PATTERN.match(version_or_path):
         raise InputError(version_or_path, "not a release folder, a zip or a version (<year>.<month>.<day>[.<n>[.<n>]])")
     return history.export(root, version_or_path, work / version_or_path)
+
+
+def _extract(path: Path, target: Path) -> Path:
+    """The package folder of the zip at ``path`` (its shallowest datapackage.json), its members
+    written under ``target``, all of them together within ``MAX_MEMBER_BYTES``: a zip bomb, or a
+    member whose name would leave ``target``, is refused."""
+    budget = MAX_MEMBER_BYTES
+    try:
+        with zipfile.ZipFile(path) as zf:
+            prefix = zip_package_prefix(zf.namelist(), str(path))
+            for info in zf.infolist():
+                if info.is_dir() or not info.filename.startswith(prefix):
+                    continue
+                name = posixpath.normpath(info.filename)
+                if name.startswith(("/", "..")) or ":" in name or "\\" in name:
+                    raise InputError(str(path), f"member {info.filename!r} would leave the folder it is extracted to")
+                (target / name).parent.mkdir(parents=True, exist_ok=True)
+                with open(target / name, "wb") as out:
+                    for chunk in inflate.chunks(zf, info, budget, str(path)):
+                        out.write(chunk)
+                budget -= info.file_size
+    except zipfile.BadZipFile as exc:
+        raise InputError(str(path), f"not a zip file ({exc})") from exc
+    return target / prefix

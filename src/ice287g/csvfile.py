@@ -48,6 +48,14 @@ def read_rows(path: Path, fields: list[str], what: str) -> Iterator[tuple[str, d
         if missing:
             raise InputError(str(path), f"{what} lacks columns {sorted(missing)}")
         for line, row in enumerate(reader, start=2):
+            if None in row or None in row.values():
+                # DictReader files the missing fields of a short line under their names as None, and
+                # the fields of a long one under None
+                raise InputError(
+                    f"{path}:{line}",
+                    f"the {what}'s line has {len([v for k, v in row.items() if k is not None and v is not None])}"
+                    f" fields where its header has {len(reader.fieldnames)}: a line cut short or run together",
+                )
             yield f"{path}:{line}", row
 
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from ice287g.errors import ProjectError
 
 
@@ -47,8 +49,12 @@ def start_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quie
     return subprocess.Popen(command, cwd=root, env=env)
 
 
-def finish_dbt(process: subprocess.Popen, build_dir: Path, args: list[str]) -> None:
-    """Wait for a dbt started by ``start_dbt``; raises ProjectError listing every failed node."""
+EXAMPLES = 3  # failing rows shown for each failed test
+
+
+def finish_dbt(process: subprocess.Popen, build_dir: Path, args: list[str], database: Path | None = None) -> None:
+    """Wait for a dbt started by ``start_dbt``; raises ProjectError listing every failed node,
+    with a few of a failed test's rows from ``database`` (and the workbook a row comes from)."""
     if process.wait() == 0:
         return
     failures = []
@@ -56,11 +62,50 @@ def finish_dbt(process: subprocess.Popen, build_dir: Path, args: list[str]) -> N
     if results.exists():
         for node in json.loads(results.read_text()).get("results", []):
             if node.get("status") in ("error", "fail", "runtime error"):
-                failures.append(f"{node['unique_id']}: {node.get('message')}")
+                shown = _examples(database, node.get("compiled_code")) if database and node.get("failures") else ""
+                failures.append(f"{node['unique_id']}: {node.get('message')}{shown}")
     detail = "; ".join(failures) or f"exit code {process.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
     raise ProjectError(f"dbt {' '.join(args)}", detail)
 
 
+def _examples(database: Path, code: str | None) -> str:
+    """`` (e.g. <row>; <row>)``: the first rows a failed test's query returns, each with the
+    workbook it comes from when a column names a publication, a listing or a file."""
+    if not code:
+        return ""
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            cursor = con.execute(f"select * from ({code}) as failing limit {EXAMPLES}")
+            columns = [d[0] for d in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            return " (e.g. " + "; ".join(_row(con, row) for row in rows) + ")" if rows else ""
+    except duckdb.Error:  # the rows are a courtesy: the failure is said either way
+        return ""
+
+
+def _row(con: duckdb.DuckDBPyConnection, row: dict) -> str:
+    shown = ", ".join(f"{name}={_short(value)}" for name, value in row.items())
+    for name, value in row.items():
+        if value is None:
+            continue
+        if name == "file_sha256":
+            where = "select file_name from snapshots where file_sha256 = ?"
+        elif name.endswith("publication_id") or name == "listing_id":
+            value = str(value).split("#")[0]
+            where = "select file_name from snapshots where publication_id = ? and is_first_snapshot"
+        else:
+            continue
+        found = con.execute(where, [value]).fetchall()
+        if found:
+            return f"{shown} [in {found[0][0]}]"
+    return shown
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
     """``dbt <args>`` on ``database``; raises ProjectError listing every failed node."""
-    finish_dbt(start_dbt(root, database, build_dir, args, quiet), build_dir, args)
+    finish_dbt(start_dbt(root, database, build_dir, args, quiet), build_dir, args, database)

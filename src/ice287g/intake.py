@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -23,11 +25,13 @@ from ice287g.csvfile import read_rows, rows_text, write_atomically
 from ice287g.download import DOWNLOAD_DEADLINE_SECONDS, MAX_DOWNLOAD_BYTES, download, safe_file_name, session
 from ice287g.errors import InputError
 from ice287g.layouts import LIST_KINDS, Layout, detect_workbook, load_layouts
+from ice287g.lock import checkout_lock
 from ice287g.registry import (
     MANIFEST,
     Entry,
     Registry,
     entries_from_manifest,
+    entry_problems,
     make_entry,
     mirror_entries,
     sha256_of,
@@ -276,6 +280,10 @@ class _Incoming:
 
 def _register(settings: Settings, arrivals: list[Arrival], force: bool) -> list[Outcome]:
     """Register ``arrivals``; all are checked before any is."""
+    for a in arrivals:
+        # what the registry would refuse to load, refused before it is written
+        if problems := entry_problems(a.entry):
+            raise InputError(a.display, "; ".join(problems))
     registry = Registry.load(settings.registry)
     store = Store(settings.store)
     layouts = load_layouts(settings.root / "sources" / "layouts.csv")
@@ -394,7 +402,8 @@ def add_files(
     provenance is the mirror's record of its bytes, else what is given (see ``arrival``)."""
     given = _given({"archive": archive, "url": url, "captured_at": captured_at, "archived_at": archived_at})
     known = mirror_entries(settings.mirror)
-    return _register(settings, [arrival(path, settings.mirror, known, given) for path in files], force)
+    with checkout_lock(settings):
+        return _register(settings, [arrival(path, settings.mirror, known, given) for path in files], force)
 
 
 def add_from_mirror(settings: Settings, manifest: Path | None = None, *, force: bool = False) -> list[Outcome]:
@@ -404,6 +413,11 @@ def add_from_mirror(settings: Settings, manifest: Path | None = None, *, force: 
     manifest = manifest or (settings.mirror / MANIFEST if settings.mirror else None)
     if manifest is None:
         raise InputError("ICE287G_MIRROR", "no mirror folder, so no MANIFEST.csv to register from")
+    with checkout_lock(settings):
+        return _add_from_manifest(settings, manifest, force)
+
+
+def _add_from_manifest(settings: Settings, manifest: Path, force: bool) -> list[Outcome]:
     registered = Registry.load(settings.registry).entries
     arrivals = []
     for entry in entries_from_manifest(manifest):
@@ -434,13 +448,13 @@ def workbook_links(html: str, page_url: str) -> list[str]:
     """Absolute URLs of the participating and pending workbooks linked from the page."""
     parser = _LinkParser()
     parser.feed(html)
-    found = []
+    found: dict[str, None] = {}  # in the page's order, each once
     for href in parser.hrefs:
         url = urljoin(page_url, href)
         name = unquote(Path(urlparse(url).path).name).lower()
-        if name.endswith(".xlsx") and ("participating" in name or "pending" in name) and url not in found:
-            found.append(url)
-    return found
+        if name.endswith(".xlsx") and ("participating" in name or "pending" in name):
+            found.setdefault(url)
+    return list(found)
 
 
 UNDATED_LINK = (
@@ -448,6 +462,15 @@ UNDATED_LINK = (
     "and a list's download time is no evidence of when it was published (--force registers it, dated by "
     "its download; a typo in a name is corrected in seeds/fix_snapshot_dates.csv)"
 )
+
+
+# ICE's page links its two lists; an archive's page a few more. A page that links more than this
+# is no 287(g) page, and would hold acquire for a download deadline per link.
+MAX_LINKS = 20
+# Every download of one acquire together, page included: the page and ICE's two lists take seconds;
+# five minutes leaves room for a slow day and stops a page whose links all stall.
+ACQUIRE_DEADLINE_SECONDS = 300.0
+ACQUIRE_FOLDER = ".acquire"
 
 
 def acquire(
@@ -458,59 +481,86 @@ def acquire(
     all_or_nothing: bool = False,
     max_bytes: int = MAX_DOWNLOAD_BYTES,
     deadline: float = DOWNLOAD_DEADLINE_SECONDS,
+    total_deadline: float = ACQUIRE_DEADLINE_SECONDS,
 ) -> list[Outcome]:
     """Download and register the workbooks ICE's page links to that are not registered yet.
 
-    Every download goes to a private temporary folder, removed at the end whatever happens; a
-    workbook leaves it only into the store. Each is bounded by ``max_bytes`` and ``deadline``
-    (seconds, the whole download), and checked as ``add_files`` checks a file (``force`` as there).
+    Holds the checkout's lock. Every download goes to a private folder under the build folder,
+    removed at the end, or by the next acquire if this one is killed; a workbook leaves it only
+    into the store. Each is bounded by ``max_bytes`` and ``deadline`` (seconds, the whole
+    download), all of them together by ``total_deadline``, and a page may link at most
+    ``MAX_LINKS`` workbooks. Each is checked as ``add_files`` checks a file (``force`` as there).
     A list whose name carries no date is refused unless ``force``; two links of one name with other
     bytes are both refused: which is the list cannot be told.
     Each list is registered on its own, unless ``all_or_nothing`` (the daily release): then one
     refused link registers none of them, and the others are "not registered".
     """
+    with checkout_lock(settings):
+        for stale in settings.build_dir.glob(f"{ACQUIRE_FOLDER}*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an acquire that was killed
+        with tempfile.TemporaryDirectory(dir=settings.build_dir, prefix=ACQUIRE_FOLDER) as tmp:
+            return _acquire(settings, page_url, Path(tmp), force, all_or_nothing, max_bytes, deadline, total_deadline)
+
+
+def _acquire(
+    settings: Settings,
+    page_url: str,
+    tmp: Path,
+    force: bool,
+    all_or_nothing: bool,
+    max_bytes: int,
+    deadline: float,
+    total_deadline: float,
+) -> list[Outcome]:
     client = session()
     fixes = date_fixes(settings.root)
     outcomes: list[Outcome] = []
     arrivals: list[Arrival] = []
-    with tempfile.TemporaryDirectory(prefix="ice287g-acquire-") as tmp:
-        page = download(client, page_url, Path(tmp), name="page.html", max_bytes=max_bytes, deadline=deadline)
-        # only the links matter: a stray byte is not worth refusing the page for
-        html = page.read_bytes().decode("utf-8", errors="replace")
-        page.unlink()
-        links = workbook_links(html, page_url)
-        if not links:
-            raise InputError(page_url, "the page links to no participating or pending .xlsx workbook")
+    end = time.monotonic() + total_deadline
 
-        for url in links:
-            name = url  # what the outcome is called until the link has a safe file name
-            folder = Path(tempfile.mkdtemp(dir=tmp))  # one each: two links may share a name
-            try:
-                name = safe_file_name(url)
-                target = download(client, url, folder, max_bytes=max_bytes, deadline=deadline)
-            except InputError as exc:
-                outcomes.append(Outcome(name, "refused", exc.problem))
-                continue
-            # the moment of the download is this capture's time, and the store its archive
-            now = _now()
-            provenance = {"archive": "ice.gov", "archive_path": urlparse(url).path, "url": url}
-            entry = make_entry(
-                sha256_of(target), name, target.stat().st_size, **provenance, captured_at=now, archived_at=now
-            )
-            if date_in_name(entry, fixes) is None and not force:
-                # the download's time would date it, but it is no evidence of when ICE published it
-                outcomes.append(Outcome(name, "refused", UNDATED_LINK))
-                continue
-            arrivals.append(Arrival(target, url, entry))
+    def within(seconds: float) -> float:
+        return min(seconds, end - time.monotonic())
 
-        arrivals, outcomes = _without_twins(arrivals, outcomes)
-        if not all_or_nothing:
-            for arrival in arrivals:
-                outcomes.extend(_register_or_refuse(settings, [arrival], force))
-        elif any(o.status == "refused" for o in outcomes):
-            outcomes += [_held_back(a) for a in arrivals]
-        else:
-            outcomes += _register_or_refuse(settings, arrivals, force)
+    page = download(client, page_url, tmp, name="page.html", max_bytes=max_bytes, deadline=within(deadline))
+    # only the links matter: a stray byte is not worth refusing the page for
+    html = page.read_bytes().decode("utf-8", errors="replace")
+    page.unlink()
+    links = workbook_links(html, page_url)
+    if not links:
+        raise InputError(page_url, "the page links to no participating or pending .xlsx workbook")
+    if len(links) > MAX_LINKS:
+        raise InputError(page_url, f"the page links {len(links):,} workbooks, more than any 287(g) page ({MAX_LINKS})")
+
+    for url in links:
+        name = url  # what the outcome is called until the link has a safe file name
+        folder = Path(tempfile.mkdtemp(dir=tmp))  # one each: two links may share a name
+        try:
+            name = safe_file_name(url)
+            if within(deadline) <= 0:
+                raise InputError(url, f"not fetched: the {total_deadline:g} s for all downloads had passed")
+            target = download(client, url, folder, max_bytes=max_bytes, deadline=within(deadline))
+        except InputError as exc:
+            outcomes.append(Outcome(name, "refused", exc.problem))
+            continue
+        # the moment of the download is this capture's time, and the store its archive
+        now = _now()
+        provenance = {"archive": "ice.gov", "archive_path": urlparse(url).path, "url": url}
+        size = target.stat().st_size
+        entry = make_entry(sha256_of(target), name, size, **provenance, captured_at=now, archived_at=now)
+        if date_in_name(entry, fixes) is None and not force:
+            # the download's time would date it, but it is no evidence of when ICE published it
+            outcomes.append(Outcome(name, "refused", UNDATED_LINK))
+            continue
+        arrivals.append(Arrival(target, url, entry))
+
+    arrivals, outcomes = _without_twins(arrivals, outcomes)
+    if not all_or_nothing:
+        for arrival in arrivals:
+            outcomes.extend(_register_or_refuse(settings, [arrival], force))
+    elif any(o.status == "refused" for o in outcomes):
+        outcomes += [_held_back(a) for a in arrivals]
+    else:
+        outcomes += _register_or_refuse(settings, arrivals, force)
     return outcomes
 
 

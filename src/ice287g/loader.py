@@ -63,6 +63,7 @@ from pathlib import Path
 import pandas as pd
 import pooch
 
+from ice287g import inflate
 from ice287g.errors import InputError
 
 PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "number": "Float64", "string": "string"}
@@ -72,6 +73,12 @@ SUMS = "SHA256SUMS"
 # <date>, <date>.<method release>, or <date>.<method release>.<backfill revision>
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 AS_OF_TABLES = ("listings", "agreements")
+# A member of a package zip is inflated at most to this: the largest table of a release is about
+# 6 MB as CSV, and a zip that claims more is no package of ours (a 1 GiB member once filled /tmp).
+MAX_MEMBER_BYTES = 256 * 2**20
+# Beside a committed release while it is being replaced (ice287g.committed.ReleaseTransaction):
+# its files are then part old, part new, and the next command that writes it finishes the job.
+RELEASE_JOURNAL = ".release-journal.json"
 CACHE_NAME = "ice287g"
 
 # (path relative to the package folder, expected "<algorithm>:<hex>" or None) -> bytes, None if absent
@@ -268,6 +275,13 @@ def _open(
 
 
 def _folder_reader(folder: Path) -> tuple[Reader, Callable[[str], str]]:
+    if (folder / RELEASE_JOURNAL).exists():
+        raise InputError(
+            str(folder),
+            "the release here is being replaced, by a command that was interrupted or is still writing: "
+            "`ice287g build` (or the next command that writes it) finishes the replacement",
+        )
+
     def read(name: str, _digest: str | None = None) -> bytes | None:
         path = folder / name
         return path.read_bytes() if path.is_file() else None
@@ -297,7 +311,7 @@ def _open_zip(zf: zipfile.ZipFile, where: str, version: str | None) -> _Package:
         if member not in names:
             return None
         try:
-            return zf.read(member)
+            return inflate.read(zf, member, MAX_MEMBER_BYTES, label(name))
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputError(label(name), f"cannot be read from the zip: {exc}") from exc
 

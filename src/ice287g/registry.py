@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ice287g.csvfile import manifest_rows, read_rows, rows_text, write_atomically
 from ice287g.errors import InputError
@@ -111,7 +112,28 @@ def entry_problems(entry: Entry) -> list[str]:
         value = getattr(entry, name)
         if value and not _is_timestamp(value):
             problems.append(f"{name} {value!r} is no UTC time (YYYY-MM-DDTHH:MM:SSZ)")
+        elif value and value > utc_text(dt.datetime.now(dt.UTC) + CLOCK_SKEW):
+            problems.append(f"{name} {value} is in the future: no file was captured or archived then")
+    if entry.mirror_path and not _inside(entry.mirror_path):
+        problems.append(f"mirror_path {entry.mirror_path!r} leaves the mirror folder: it must be a path inside it")
+    if any(_acts(ch) for ch in entry.file_name):
+        problems.append(f"file_name {entry.file_name!r} holds control characters")
     return problems
+
+
+# A time a little ahead of this machine's clock may be another machine's; hours ahead is none.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def _inside(relative: str) -> bool:
+    """Whether a relative path stays in the folder it is relative to (no absolute path, no ``..``)."""
+    path = PurePosixPath(relative)
+    return not path.is_absolute() and ".." not in path.parts and "\\" not in relative and ":" not in relative
+
+
+def _acts(ch: str) -> bool:
+    """A character that acts on a terminal or reorders text rather than being shown."""
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
 
 
 def _is_date(text: str) -> bool:

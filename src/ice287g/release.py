@@ -255,8 +255,7 @@ def release(
     build_step()
 
     if not changed_paths(root):
-        say("nothing changed: no release")
-        return ReleaseResult()
+        return _finish_interrupted(root, notes_dir, say) or _nothing(say)
     version = current_version(root)
     tag = f"v{version}"
     if tag_exists(root, tag):
@@ -269,7 +268,25 @@ def release(
     files = changed_paths(root)
     _git(root, "add", "--all", "--", *paths)
     # with paths, `git commit` takes exactly them, whatever else happens to be staged
-    _git(root, "commit", "--quiet", "-m", f"Release {PACKAGE_NAME} {version}", "--", *paths)
+    _git(root, "commit", "--quiet", "-m", release_subject(version), "--", *paths)
+    result = _tag(root, version, notes_dir, files)
+    say(f"committed {result.commit[:12]} ({len(files)} files) and tagged {result.tag}: push both to publish")
+    return result
+
+
+def release_subject(version: str) -> str:
+    """The subject line of a release's commit."""
+    return f"Release {PACKAGE_NAME} {version}"
+
+
+def _nothing(say: Callable[[str], None]) -> ReleaseResult:
+    say("nothing changed: no release")
+    return ReleaseResult()
+
+
+def _tag(root: Path, version: str, notes_dir: Path | None, files: list[str]) -> ReleaseResult:
+    """Tag HEAD, the commit of release ``version``, and write its notes into ``notes_dir``."""
+    tag = f"v{version}"
     _git(root, "tag", "-a", tag, "-m", f"{PACKAGE_NAME} {version}")
     commit = _git(root, "rev-parse", "HEAD").strip()
     result = ReleaseResult(version, tag, commit, None, files)
@@ -277,5 +294,19 @@ def release(
         notes_dir.mkdir(parents=True, exist_ok=True)
         result.notes = notes_dir / f"{PACKAGE_NAME}-{version}.notes.md"
         write_atomically(result.notes, release_notes(root, version).encode("utf-8"))
-    say(f"committed {commit[:12]} ({len(files)} files) and tagged {tag}: push both to publish")
+    return result
+
+
+def _finish_interrupted(root: Path, notes_dir: Path | None, say: Callable[[str], None]) -> ReleaseResult | None:
+    """Tag a release whose commit was made by a run that stopped before its tag: HEAD is the
+    release commit of the committed version, and no tag names it. None when there is none."""
+    try:
+        version = current_version(root)
+    except InputError:  # no release in the checkout: nothing to finish
+        return None
+    if _git(root, "log", "-1", "--format=%s").strip() != release_subject(version) or tag_exists(root, f"v{version}"):
+        return None
+    files = _git(root, "diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD").split()
+    result = _tag(root, version, notes_dir, files)
+    say(f"finished the release of {PACKAGE_NAME} {version}, interrupted after its commit: tagged {result.tag}")
     return result

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -110,18 +111,21 @@ def resolve(
     problems: list[str] = []
     suffix = suffix_for(entry.file_name)
     cached = store.path_for(entry.file_sha256, suffix)
-    if cached.exists():
-        actual = sha256_of(cached)
-        if actual == entry.file_sha256:
+    if cached.is_symlink() or cached.exists():
+        damage = _damage(cached, entry)
+        if damage is None:
             return _checked_size(entry, cached)
         aside = store.set_aside(cached, entry.file_sha256, suffix)
-        problem = f"store copy had sha256 {actual}: moved aside to {aside}"
+        problem = f"store copy {damage}: moved aside to {aside}"
         say(f"warning: {entry.short}: {problem}")
         problems.append(problem)
 
     if mirror is not None and entry.mirror_path:
         candidate = mirror / entry.mirror_path
-        if candidate.exists():
+        if not candidate.resolve().is_relative_to(mirror.resolve()):
+            # a registry row, or a link in the mirror, must not fetch a file from elsewhere
+            problems.append(f"mirror path {entry.mirror_path} leads out of the mirror folder {mirror}")
+        elif candidate.exists():
             try:
                 stored = store.put_file(candidate, entry.file_sha256, suffix)
             except InputError as exc:
@@ -146,6 +150,15 @@ def resolve(
         problems.append("downloads disabled (ICE287G_OFFLINE)")
 
     raise InputError(entry.short, "cannot be found anywhere: " + "; ".join(problems))
+
+
+def _damage(path: Path, entry: Registered) -> str | None:
+    """What is wrong with a store copy, or None when it is a plain file with the entry's sha256.
+    Its kind is looked at first: a link (to /dev/zero, say) or a device is never read."""
+    if not stat.S_ISREG(path.lstat().st_mode):
+        return "is no plain file (a link or a device)"
+    actual = sha256_of(path)
+    return None if actual == entry.file_sha256 else f"had sha256 {actual}"
 
 
 def _checked_size(entry: Registered, path: Path) -> Path:

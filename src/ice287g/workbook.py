@@ -8,7 +8,6 @@ it, ``check_container`` bounds the file: no zip bomb, no endless sheet, no XML e
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import posixpath
 import re
@@ -21,6 +20,7 @@ from xml.etree import ElementTree as ET
 
 from python_calamine import CalamineWorkbook
 
+from ice287g import inflate
 from ice287g.errors import InputError
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -44,9 +44,17 @@ MAX_INFLATED_BYTES = 100 * 2**20  # every member inflated, together: seventy tim
 # hurt, whatever its ratio.
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECKED_FROM_BYTES = 2**20
-MAX_ROWS = 20_000  # rows of one sheet, and its highest row number: twelve times the longest list
+MAX_ROWS = 20_000  # rows of one sheet, and its highest row number: eleven times the longest list
 MAX_COLUMNS = 52  # columns A to AZ: four times the widest list
-_CHUNK_BYTES = 2**20  # inflated a mebibyte at a time, so that no member is ever held whole
+# What calamine would build beyond the grid, bounded before it builds it. It copies a shared string
+# into every cell that refers to it: the longest shared string of the archive is 256 bytes of XML
+# and the most cells referring to shared strings in one sheet 10,544, so 2.7 MB; a cell's text is
+# at most 125 characters and a link's 525, and a sheet links at most 1,661 cells.
+MAX_SHARED_STRING_BYTES = 8 * 2**10  # one <si> entry, with its tags: thirty times the longest
+MAX_SHARED_TEXT_BYTES = 64 * 2**20  # cells referring to shared strings x the longest: 24 times the archive's
+MAX_TEXT_RUN_BYTES = 32 * 2**10  # text between two tags: a run of twice this is always refused
+MAX_CELL_CHARACTERS = 2_000  # a cell's text or link once read: four times the longest; dbt compares names pairwise
+MAX_LINKED_CELLS = 100_000  # cells one sheet's hyperlinks cover: sixty times the most links of a list
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 files, and encrypted .xlsx
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted OOXML file holds
@@ -60,12 +68,21 @@ _PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:")
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])")
 # Only references that could pass a cap: a row number of five digits, a column of two letters.
 # Unprefixed, only <row> and <c> carry an r attribute; DrawingML (a theme's <a:fillToRect r=...>) is prefixed.
-_FAR_REF = re.compile(rb'r="(\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})"')
-_FAR_REF_PREFIXED = re.compile(rb'<(?:[\w.-]+:)?(?:row|c)(?=[\s/>])[^>]*?\sr="(\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})"')
-_BARE_CELL = re.compile(rb'<c(?=[\s/>])(?![^>]*?\sr=")')
-_BARE_CELL_PREFIXED = re.compile(rb'<(?:[\w.-]+:)?c(?=[\s/>])(?![^>]*?\sr=")')
-_DIMENSION = re.compile(rb'dimension\s[^>]*?ref="([^"]*)"')
+# XML quotes an attribute with " or ', and calamine reads both: so does every pattern here.
+_FAR_REF = re.compile(rb"""r=["'](\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})["']""")
+_FAR_REF_PREFIXED = re.compile(
+    rb"""<(?:[\w.-]+:)?(?:row|c)(?=[\s/>])[^>]*?\sr=["'](\d{5,}|[A-Z]{2,}\d+|[A-Z]+\d{5,})["']"""
+)
+_BARE_CELL = re.compile(rb"""<c(?=[\s/>])(?![^>]*?\sr=["'])""")
+_BARE_CELL_PREFIXED = re.compile(rb"""<(?:[\w.-]+:)?c(?=[\s/>])(?![^>]*?\sr=["'])""")
+_DIMENSION = re.compile(rb"""dimension\s[^>]*?ref=["']([^"']*)["']""")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_SHARED_CELL = re.compile(rb"""\st=["']s["']""")
+_SHARED_STRING_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?si(?=[\s/>])")
+# The parts calamine parses as XML, by name: every other member is only counted. The workbook's
+# own relationships must name such parts (see _sheet_parts), so no sheet hides under another name.
+XML_PARTS = (".xml", ".rels", ".vml")
+_XML_WHITESPACE = b" \t\r\n"
 
 
 class Cell(NamedTuple):
@@ -125,17 +142,16 @@ def _column_number(letters: str) -> int:
     return n
 
 
-def _expand_ref(ref: str) -> list[tuple[int, int]]:
-    """Cells (row, column) covered by a reference such as ``G2`` or ``G2:G9``."""
-    parts = ref.split(":")
+def _ref_area(ref: str) -> tuple[range, range] | None:
+    """The rows and columns a reference such as ``G2`` or ``G2:G9`` covers; None when it is none."""
     corners = []
-    for part in parts:
+    for part in ref.split(":"):
         m = _CELL_REF.match(part.strip())
         if not m:
-            return []
+            return None
         corners.append((int(m.group(2)), _column_number(m.group(1))))
     (r1, c1), (r2, c2) = corners[0], corners[-1]
-    return [(r, c) for r in range(min(r1, r2), max(r1, r2) + 1) for c in range(min(c1, c2), max(c1, c2) + 1)]
+    return range(min(r1, r2), max(r1, r2) + 1), range(min(c1, c2), max(c1, c2) + 1)
 
 
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str | None]]:
@@ -152,10 +168,15 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str | None]]:
     }
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> worksheet part path inside the package."""
+def _sheet_parts(zf: zipfile.ZipFile, display: str) -> dict[str, str]:
+    """Sheet name -> worksheet part path inside the package; InputError when a part the workbook
+    relates to (its sheets, shared strings, styles) is no XML part, which the container check
+    would not have scanned."""
     workbook = ET.fromstring(zf.read("xl/workbook.xml"))
     rels = _rels(zf, "xl/workbook.xml")
+    for target, mode in rels.values():
+        if mode != "External" and not target.lower().endswith(XML_PARTS):
+            raise InputError(display, f"the workbook keeps a part in {target!r}, which is no XML part")
     parts = {}
     for sheet in workbook.iter(f"{{{NS_MAIN}}}sheet"):
         target, _ = rels.get(sheet.get(f"{{{NS_DOC_REL}}}id"), ("", None))
@@ -166,8 +187,10 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _hyperlinks(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
-    """(row, column) -> hyperlink target for one worksheet part."""
+def _hyperlinks(zf: zipfile.ZipFile, part: str, display: str) -> dict[tuple[int, int], str]:
+    """(row, column) -> hyperlink target for one worksheet part; InputError when its links reach
+    past the grid caps or cover more cells than ``MAX_LINKED_CELLS``, counted before a cell is
+    listed."""
     data = zf.read(part)
     # the pattern has no literal to search for: start it where the element's name is
     found = data.find(b"hyperlinks")
@@ -180,15 +203,26 @@ def _hyperlinks(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
     fragment = ET.fromstring((root_tag.group(0) if root_tag else b"<worksheet>") + block.group(0) + close)
     rels = _rels(zf, part)
     links: dict[tuple[int, int], str] = {}
+    covered = 0
     for link in fragment.iter(f"{{{NS_MAIN}}}hyperlink"):
         rel_id = link.get(f"{{{NS_DOC_REL}}}id")
         target = rels.get(rel_id, ("", None))[0] if rel_id else ""
         if not target and link.get("location"):
             target = "#" + link.get("location")
-        if not target:
+        area = _ref_area(link.get("ref", ""))
+        if not target or area is None:
             continue
-        for cell in _expand_ref(link.get("ref", "")):
-            links.setdefault(cell, target)
+        rows, columns = area
+        if rows[-1] > MAX_ROWS or columns[-1] > MAX_COLUMNS:
+            raise InputError(display, f"a hyperlink of {part} covers {link.get('ref')}, beyond the grid of any list")
+        covered += len(rows) * len(columns)
+        if covered > MAX_LINKED_CELLS:
+            raise InputError(
+                display, f"the hyperlinks of {part} cover more than {MAX_LINKED_CELLS:,} cells: far more than any list"
+            )
+        for row in rows:
+            for column in columns:
+                links.setdefault((row, column), target)
     return links
 
 
@@ -258,36 +292,56 @@ def _check_members(infos: list[zipfile.ZipInfo], display: str) -> None:
 
 
 class _SheetScan:
-    """Counts what calamine would build from one XML member, fed its bytes as they are inflated."""
+    """Counts what calamine would build from one XML member, fed its bytes as they are inflated:
+    rows, far cells, a DTD, long texts, shared strings and the cells that refer to them."""
 
     def __init__(self, display: str, member: str):
         self.display = display
         self.member = member
         self.rows = 0
+        self.shared_cells = 0  # cells whose value is an index into the shared strings
+        self.longest_shared = 0  # bytes of the longest <si> entry, tags included
         self.carry = b""
+        self.consumed = 0  # bytes scanned before the current data
+        self.shared_from: int | None = None  # where the open <si> entry began
         self.started = False
 
     def feed(self, chunk: bytes) -> None:
         if not self.started:
-            self.started = True
-            head = chunk.removeprefix(b"\xef\xbb\xbf")
-            if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
-                # the byte patterns below read UTF-8 only; Excel never writes anything else
-                raise InputError(self.display, f"member {self.member} is not UTF-8 XML")
+            chunk = self._start(chunk)
         data = self.carry + chunk
-        cut = data.rfind(b"<")
-        if cut >= 0 and data.find(b">", cut) < 0:
-            # an unfinished tag: scan it with the next chunk
-            data, self.carry = data[:cut], data[cut:]
-        else:
-            self.carry = b""
+        last_open, last_close = data.rfind(b"<"), data.rfind(b">")
+        # scan only whole tags and whole texts: an unfinished tag, or the text after the last tag,
+        # is scanned again with the next chunk
+        cut = last_open if last_open > last_close else last_close + 1
+        data, self.carry = data[:cut], data[cut:]
+        if len(self.carry) > 2 * MAX_TEXT_RUN_BYTES:
+            self._long_text()
         self._scan(data)
+        self.consumed += len(data)
+
+    def _start(self, chunk: bytes) -> bytes:
+        self.started = True
+        head = chunk.removeprefix(b"\xef\xbb\xbf")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+            # the byte patterns below read UTF-8 only; Excel never writes anything else
+            raise InputError(self.display, f"member {self.member} is not UTF-8 XML")
+        first = head.lstrip(_XML_WHITESPACE)[:1]
+        if first and first != b"<":
+            # calamine's parser skips what comes before the first tag; the scan would not
+            self._refuse(f"is not XML: it begins with {first!r} where XML begins with '<'")
+        return head
 
     def close(self) -> None:
         self._scan(self.carry)
+        self.consumed += len(self.carry)
+        self.carry = b""
 
     def _refuse(self, problem: str):
         raise InputError(self.display, f"member {self.member} {problem}")
+
+    def _long_text(self):
+        self._refuse(f"holds a text of more than {MAX_TEXT_RUN_BYTES:,} bytes: far more than any cell")
 
     def _scan(self, data: bytes) -> None:
         if b"<!" in data and _DTD.search(data):
@@ -295,6 +349,10 @@ class _SheetScan:
             self._refuse(
                 "declares a DTD (<!DOCTYPE>/<!ENTITY>), which no workbook needs: refused as an XML entity attack"
             )
+        # every run of twice the cap holds a whole window of the cap with no tag in it
+        for start in range(0, len(data) - MAX_TEXT_RUN_BYTES + 1, MAX_TEXT_RUN_BYTES):
+            if data.find(b"<", start, start + MAX_TEXT_RUN_BYTES) < 0:
+                self._long_text()
         prefixed = _PREFIXED_TAG.search(data) is not None
         # "<row" also counts <rowBreaks>: a few more, never fewer
         self.rows += len(_ROW_TAG.findall(data)) if prefixed else data.count(b"<row")
@@ -312,6 +370,26 @@ class _SheetScan:
             self._refuse("has cells without a reference (no r attribute), which Excel always writes")
         if dimension := _DIMENSION.search(data):
             self._check_cell(dimension.group(1).decode().split(":")[-1].replace("$", ""))
+        if b"t=" in data:
+            self.shared_cells += len(_SHARED_CELL.findall(data))
+        if b"si" in data:
+            self._shared_strings(data)
+
+    def _shared_strings(self, data: bytes) -> None:
+        """The length of every <si> entry, even one that spans many chunks."""
+        for tag in _SHARED_STRING_TAG.finditer(data):
+            at = self.consumed + tag.start()
+            if not tag.group(1):
+                self.shared_from = at
+            elif self.shared_from is not None:
+                self.longest_shared = max(self.longest_shared, at - self.shared_from)
+                self.shared_from = None
+        if self.shared_from is not None:
+            self.longest_shared = max(self.longest_shared, self.consumed + len(data) - self.shared_from)
+        if self.longest_shared > MAX_SHARED_STRING_BYTES:
+            self._refuse(
+                f"holds a shared string of more than {MAX_SHARED_STRING_BYTES:,} bytes: far more than any cell"
+            )
 
     def _check_cell(self, ref: str) -> None:
         m = _CELL_REF.match(ref)
@@ -324,42 +402,40 @@ class _SheetScan:
             self._refuse(f"reaches column {m.group(1)} (cell {ref}), beyond the {MAX_COLUMNS} columns of any list")
 
 
-def _inflate_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, budget: int) -> int:
-    """Inflate one member a chunk at a time, scanning XML; returns its true size.
-
-    The member is opened through a copy of its directory entry that declares more than the cap,
-    so that zipfile does not stop at the declared size: a header that lies is caught as soon as
-    the bytes pass what it declares, not after inflating them all. zipfile checks the CRC at the end.
-    """
-    probe = copy.copy(info)
-    probe.file_size = MAX_INFLATED_BYTES + 1
-    scan: _SheetScan | None = None
+def _inflate_bounded(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, budget: int
+) -> tuple[int, _SheetScan | None]:
+    """Inflate one member within what is left of the workbook's budget, scanning it when it is an
+    XML part; returns its true size and its scan."""
+    # by name, whatever it begins with: what calamine parses as XML is scanned as XML
+    scan = _SheetScan(display, info.filename) if info.filename.lower().endswith(XML_PARTS) else None
     size = 0
-    with zf.open(probe) as fh:
-        while chunk := fh.read(_CHUNK_BYTES):
-            if size == 0 and chunk.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"<", b"\xff", b"\xfe", b"\x00"):
-                # XML (or what could be XML in UTF-16); binary members, such as printer settings, are only counted
-                scan = _SheetScan(display, info.filename)
-            size += len(chunk)
-            if size > info.file_size:
-                raise InputError(
-                    display,
-                    f"member {info.filename} inflates to more than the {info.file_size:,} bytes its header "
-                    "declares: refused as a zip bomb",
-                )
-            if size > budget:
-                raise InputError(
-                    display, f"the workbook inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused as a zip bomb"
-                )
-            if scan is not None:
-                scan.feed(chunk)
+    # _check_members has refused every member that declares more than the workbook's whole cap
+    for chunk in inflate.chunks(zf, info, MAX_INFLATED_BYTES, display):
+        size += len(chunk)
+        if size > budget:
+            raise InputError(
+                display, f"the workbook inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused as a zip bomb"
+            )
+        if scan is not None:
+            scan.feed(chunk)
     if scan is not None:
         scan.close()
-    if size != info.file_size:
-        raise InputError(
-            display, f"member {info.filename} holds {size:,} bytes, not the {info.file_size:,} its header declares"
-        )
-    return size
+    return size, scan
+
+
+def _check_shared_text(scans: list[_SheetScan], display: str) -> None:
+    """calamine copies a shared string into each cell that refers to it: refuse a sheet whose
+    cells could build more shared text than any list (its count of such cells times the longest)."""
+    longest = max((scan.longest_shared for scan in scans), default=0)
+    for scan in scans:
+        if scan.shared_cells * longest > MAX_SHARED_TEXT_BYTES:
+            raise InputError(
+                display,
+                f"member {scan.member} has {scan.shared_cells:,} cells referring to shared strings of up to "
+                f"{longest:,} bytes: more than {MAX_SHARED_TEXT_BYTES:,} bytes of text once read, far more than any "
+                "list",
+            )
 
 
 def check_container(path: Path, display: str | None = None) -> None:
@@ -376,11 +452,40 @@ def check_container(path: Path, display: str | None = None) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             _check_members(infos, display)
-            budget = MAX_INFLATED_BYTES
+            budget, scans = MAX_INFLATED_BYTES, []
             for info in infos:
-                budget -= _inflate_bounded(zf, info, display, budget)
+                size, scan = _inflate_bounded(zf, info, display, budget)
+                budget -= size
+                scans += [scan] if scan is not None else []
+            _check_shared_text(scans, display)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
         raise InputError(display, f"corrupt or truncated workbook ({exc})") from exc
+
+
+def _check_text_lengths(sheet: Sheet, display: str) -> None:
+    """Refuse a cell whose text or link is longer than any list's (the models compare names in
+    pairs: one name of megabytes once took dbt past 8 GiB)."""
+
+    def size(cell: Cell) -> int:
+        return max(len(cell.text), len(cell.hyperlink or ""))
+
+    longest = max((size(c) for row in sheet.rows for c in row.cells), default=0)
+    if longest > MAX_CELL_CHARACTERS:
+        row, cell = next((r, c) for r in sheet.rows for c in r.cells if size(c) == longest)
+        where = f"{_column_letters(cell.column_number)}{row.row_number}"
+        raise InputError(
+            display,
+            f"cell {where} of sheet {sheet.name!r} holds {longest:,} characters (text or link), more than any "
+            f"cell of a list ({MAX_CELL_CHARACTERS:,})",
+        )
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
@@ -392,8 +497,10 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
     check_container(path, display)
     try:
         with zipfile.ZipFile(path) as zf:
-            parts = _sheet_parts(zf)
-            links_by_sheet = {name: _hyperlinks(zf, part) for name, part in parts.items() if part in zf.namelist()}
+            parts = _sheet_parts(zf, display)
+            links_by_sheet = {
+                name: _hyperlinks(zf, part, display) for name, part in parts.items() if part in zf.namelist()
+            }
     except zipfile.BadZipFile as exc:
         raise InputError(display, f"corrupt or truncated workbook ({exc})") from exc
     except (KeyError, ET.ParseError) as exc:
@@ -421,6 +528,7 @@ def read_workbook(path: Path, display: str | None = None) -> list[Sheet]:
                     if (link := row_links.get(column_number)) is not None or value != ""
                 ]
                 sheet.rows.append(Row(row_number, cells))
+            _check_text_lengths(sheet, display)
             sheets.append(sheet)
     except InputError:
         raise
