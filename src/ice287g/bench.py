@@ -34,8 +34,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ice287g.build import BuildResult, build, resolve_all, write_committed_release
+from ice287g.intake import date_fixes, list_candidates
 from ice287g.registry import Entry, Registry, sha256_of
 from ice287g.settings import Settings
+from ice287g.store import Store, suffix_for
 
 STAGES = ("resolve", "reuse", "read", "dbt", "validate", "package", "release")
 # The issue's targets on the project's 2-core machine.
@@ -61,10 +63,12 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     return round(time.perf_counter() - start, 2), value
 
 
-def held_back(registry: Registry) -> Entry:
-    """The newest participating list (by the date its name claims, then capture): the day's update."""
-    participating = [e for e in registry if e.claimed_list == "participating" and e.claimed_date]
-    return max(participating, key=lambda e: (e.claimed_date, e.captured_at or "", e.file_sha256))
+def held_back(registry: Registry, root: Path) -> Entry:
+    """The newest participating list, in the order ``add`` sees lists (its name's date as the
+    reviewed fixes correct it, never past its archive time): the day's update. A name's date alone
+    can be a typo (participatingAgencies11114025am.xlsx)."""
+    candidates = list_candidates(registry, date_fixes(root))
+    return max((c for c in candidates if c[1].claimed_list == "participating"), key=lambda c: c[0])[1]
 
 
 def write_registry(path: Path, entries: list[Entry]) -> None:
@@ -99,7 +103,7 @@ def folders(settings: Settings, work: Path, registry: Path) -> Settings:
 def daily_update(settings: Settings, work: Path) -> dict:
     """Cold build without the newest list, a rebuild with nothing new, a rebuild with it added."""
     registry = Registry.load(settings.registry)
-    newest = held_back(registry)
+    newest = held_back(registry, settings.root)
     others = [e for e in registry if e.file_sha256 != newest.file_sha256]
     path = work / "sources" / "snapshots.csv"
     path.parent.mkdir(parents=True)
@@ -155,31 +159,28 @@ def reading(settings: Settings) -> dict:
 
 
 def replicate(settings: Settings, factor: int, work: Path) -> Path:
-    """A registry of the archive ``factor`` times: copy k of each workbook differs from the original
-    only in its zip comment, so its checksum is its own and its sheets are the same."""
+    """A registry of the archive ``factor`` times, for a build under ``work`` (``folders``): copy
+    k of each workbook differs from the original only in its zip comment, so its checksum is its
+    own and its sheets are the same. The copies are put straight into that build's store: they
+    are in no mirror, and a registry's mirror path never leaves its mirror."""
     registry = Registry.load(settings.registry)
     paths = resolve_all(settings, registry)
-    mirror = work / "mirror"
+    store = Store(folders(settings, work, settings.registry).store)
     entries = []
     for copy in range(factor):
         for entry in registry:
             if copy == 0:
                 entries.append(entry)
                 continue
-            target = mirror / f"copy{copy}" / f"{entry.file_sha256}{paths[entry.file_sha256].suffix}"
+            target = work / "copies" / f"copy{copy}{paths[entry.file_sha256].suffix}"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(paths[entry.file_sha256].read_bytes())
             with zipfile.ZipFile(target, "a") as book:
                 book.comment = f"ice287g bench copy {copy}".encode()
-            entries.append(
-                replace(
-                    entry,
-                    file_sha256=sha256_of(target),
-                    bytes=target.stat().st_size,
-                    mirror_path=str(target),
-                    url="",
-                )
-            )
+            sha = sha256_of(target)
+            store.put_file(target, sha, suffix_for(entry.file_name))
+            entries.append(replace(entry, file_sha256=sha, bytes=target.stat().st_size, mirror_path="", url=""))
+            target.unlink()
     path = work / "sources" / "snapshots.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_registry(path, entries)
@@ -188,7 +189,7 @@ def replicate(settings: Settings, factor: int, work: Path) -> Path:
 
 def scaled(settings: Settings, factor: int, work: Path) -> dict:
     """A cold build of the archive replicated ``factor`` times."""
-    registry = replicate(settings, factor, work)
+    registry = replicate(settings, factor, work / "build-x")
     seconds, stages, result = run_build(folders(settings, work / "build-x", registry))
     return {
         "factor": factor,
