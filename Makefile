@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test lint bench clean release
+.PHONY: build test test-fast lint bench clean release
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ build: $(STAMP)
 wheel: $(STAMP)
 	$(BIN)/python -m ice287g.wheel
 
+# Everything, the real archive in ../shared included (what CI runs), with the slowest tests listed.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
+
+# The inner loop: everything but the tests marked integration (the real archive's builds).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not integration" --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -29,10 +34,17 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
 	$(BIN)/zizmor --offline .github/workflows
-	@mkdir -p build
-	$(BIN)/sqlfluff lint models macros tests/dbt > build/sqlfluff.log 2>&1; status=$$?; cat build/sqlfluff.log; \
-		test $$status -eq 0 && ! grep -q "Unable to lint" build/sqlfluff.log  # sqlfluff exits 0 when it cannot parse a file
+	$(MAKE) --no-print-directory lint-sql BIN=$(BIN) STAMP=
 	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path build/lint-target --log-path build/lint-target/logs && $(BIN)/dbt-score lint --manifest build/lint-target/manifest.json
+
+# The dbt SQL (or the folders in SQL=...), with a guard: sqlfluff exits 0 when it cannot parse a file.
+SQL ?= models macros tests/dbt
+SQLFLUFF_LOG ?= build/sqlfluff.log
+.PHONY: lint-sql
+lint-sql: $(STAMP)
+	@mkdir -p $(dir $(SQLFLUFF_LOG))
+	$(BIN)/sqlfluff lint --processes 0 $(SQL) > $(SQLFLUFF_LOG) 2>&1; status=$$?; cat $(SQLFLUFF_LOG); \
+		test $$status -eq 0 && ! grep -q "Unable to lint" $(SQLFLUFF_LOG)
 
 # Acquire new lists, build, and commit and tag a release when the data changed (never pushes).
 release: $(STAMP)

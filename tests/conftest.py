@@ -1,20 +1,36 @@
-"""Shared fixtures: small workbooks written by the tests, and an isolated project layout."""
+"""Shared fixtures: small workbooks written by the tests, and an isolated project layout.
+
+The pipeline is built as few times as the suite can afford: the small archive once per run
+(``small_build_template``; ``small_built`` gives each test a copy to change), and the real archive
+twice (``archive_clone``, a fresh clone built cold and released; ``archive_next``, the daily
+release of one list more in a copy of it). Fixtures shared across tests are never changed by one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import http.server
 import os
 import re
+import shutil
+import subprocess
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import openpyxl
 import pytest
 
 from ice287g.settings import Settings
+
+if TYPE_CHECKING:
+    from ice287g.build import BuildResult
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ICE287G_MIRROR", REPO.parent / "shared" / "raw-snapshots"))
@@ -41,6 +57,24 @@ def pin_hypothesis_constants() -> None:
 
 def pytest_configure(config):
     pin_hypothesis_constants()
+
+
+# the suite's wall time against the one cold build of the real archive it makes (archive_clone):
+# the budget `make test` is held to is a multiple of that build, measured in the same run
+TIMES: dict[str, float] = {}
+
+
+def pytest_sessionstart(session):
+    TIMES["session_start"] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if "cold_build" in TIMES:
+        suite = time.monotonic() - TIMES["session_start"]
+        terminalreporter.write_line(
+            f"suite {suite:,.0f} s = {suite / TIMES['cold_build']:.1f} x the cold build of the real archive "
+            f"in this run ({TIMES['cold_build']:,.0f} s: build and release in a fresh clone)"
+        )
 
 
 PARTICIPATING_HEADER = [
@@ -172,15 +206,64 @@ def register_small_archive(settings: Settings) -> None:
     register_in_mirror(
         settings,
         "pendingAgencies03012026am.xlsx",
-        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", "Task Force Model"]],
+        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", ""]],
     )
 
 
 @pytest.fixture
 def small_archive(settings):
-    """One participating list (three agreements, a Wayback-prefixed MOA link) and one pending list."""
+    """One participating list (three agreements, a Wayback-prefixed MOA link) and one pending list
+    (one application, naming no model)."""
     register_small_archive(settings)
     return settings
+
+
+@dataclass(frozen=True)
+class Built:
+    """A folder of the small archive, built and released: its settings, the build's result and the
+    release paths that the first release wrote."""
+
+    settings: Settings
+    result: BuildResult
+    changed: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def small_build_template(tmp_path_factory) -> tuple[Path, BuildResult, tuple[str, ...]]:
+    """The small archive built and released once for the whole run (``small_built`` hands each test
+    a copy); dbt's parse of it then serves every later build of the run (DBT_PARTIAL_PARSE_FILE_PATH:
+    dbt reads the saved parse from there and checks it against the project, file by file)."""
+    from ice287g.build import build, write_committed_release
+
+    folder = tmp_path_factory.mktemp("small-build")
+    settings = private_settings(folder)
+    register_small_archive(settings)
+    result = build(settings, say=lambda _m: None)
+    changed = write_committed_release(settings, result)
+    saved = tmp_path_factory.mktemp("dbt-parse") / "partial_parse.msgpack"
+    shutil.copy2(settings.build_dir / "dbt" / "target" / "partial_parse.msgpack", saved)
+    os.environ["DBT_PARTIAL_PARSE_FILE_PATH"] = str(saved)
+    yield folder, result, tuple(changed)
+    os.environ.pop("DBT_PARTIAL_PARSE_FILE_PATH", None)
+
+
+@pytest.fixture
+def small_built(small_build_template, tmp_path) -> Built:
+    """A private copy of the small archive built and released (see ``small_archive``): a test may
+    change it at will."""
+    template, result, changed = small_build_template
+    folder = tmp_path / "built"
+    shutil.copytree(template, folder, symlinks=True)
+    settings = private_settings(folder)
+    moved = replace(
+        result,
+        database=settings.database,
+        package=settings.dist / result.version,
+        descriptor=copy.deepcopy(result.descriptor),
+        stage_seconds=dict(result.stage_seconds),
+        warnings=list(result.warnings),
+    )
+    return Built(settings, moved, changed)
 
 
 @pytest.fixture
@@ -219,11 +302,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_folder(tmp_path):
-    """A loopback HTTP server over a folder; yields (folder, base_url)."""
-    folder = tmp_path / "www"
-    folder.mkdir()
+@contextlib.contextmanager
+def serving(folder: Path):
+    """A loopback HTTP server over ``folder`` while the block runs; yields its base URL."""
 
     def handler(*args, **kwargs):
         return _Handler(*args, directory=str(folder), **kwargs)
@@ -232,10 +313,19 @@ def http_folder(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base_url)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    with serving(folder) as base:
+        yield folder, base
 
 
 def reference_rows(mirror: Path, files: dict[str, str]) -> list:
@@ -262,27 +352,79 @@ def reference_rows(mirror: Path, files: dict[str, str]) -> list:
     return references
 
 
-@pytest.fixture(scope="session")
-def archive_build(tmp_path_factory):
+def require_archive() -> None:
+    """Skip a test of the real archive where ../shared is missing; on CI its absence is a failure."""
     if not (SHARED / "MANIFEST.csv").exists():
         if os.environ.get("CI"):
             pytest.fail(f"the real archive is missing at {SHARED}")
         pytest.skip(f"the real archive is not at {SHARED}")
-    work = tmp_path_factory.mktemp("archive")
-    settings = Settings(
-        root=REPO,
-        registry=REPO / "sources" / "snapshots.csv",
-        store=REPO / ".store",
-        mirror=SHARED,
-        build_dir=work / "build",
-        offline=True,
-        dist_dir=work / "dist",
-    )
-    from ice287g.build import build
 
-    result = build(settings, say=lambda _m: None)
-    con = duckdb.connect(str(settings.database), read_only=True)
-    yield settings, result, con
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout
+
+
+def clone_checkout(target: Path) -> Path:
+    """A git clone of this checkout at ``target``, with the working tree's uncommitted changes
+    committed on top (none on CI): the state a fresh clone of this change would have."""
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(target)], check=True)
+    changed = git(REPO, "ls-files", "--modified", "--others", "--exclude-standard", "-z").split("\0")
+    deleted = set(git(REPO, "ls-files", "--deleted", "-z").split("\0"))
+    for name in filter(None, changed):
+        if name in deleted:
+            (target / name).unlink(missing_ok=True)
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    if git(target, "status", "--porcelain"):
+        git(target, "add", "--all")
+        git(target, "-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "--quiet", "-m", "work")
+    return target
+
+
+def clone_settings(folder: Path) -> Settings:
+    """A clone's own registry, store, build and dist folders, reading the real archive's mirror."""
+    return Settings(
+        root=folder,
+        registry=folder / "sources" / "snapshots.csv",
+        store=folder / ".store",
+        mirror=SHARED,
+        build_dir=folder / "build",
+        offline=True,
+        dist_dir=folder / "dist",
+        reference_mirror=SHARED.parent / "reference",
+    )
+
+
+@dataclass(frozen=True)
+class ArchiveClone:
+    """A fresh clone of this checkout, built cold from its registry and released: the suite's one
+    cold build of the real archive (its tests read ``database``; none changes the clone)."""
+
+    folder: Path
+    settings: Settings
+    result: BuildResult
+    changed: tuple[str, ...]
+    status_after: str
+
+
+@pytest.fixture(scope="session")
+def archive_clone(tmp_path_factory) -> ArchiveClone:
+    require_archive()
+    from ice287g.build import build_release
+
+    folder = clone_checkout(tmp_path_factory.mktemp("archive") / "checkout")
+    settings = clone_settings(folder)
+    clock = time.monotonic()
+    result, changed = build_release(settings, say=lambda _m: None, reuse=False)
+    TIMES["cold_build"] = time.monotonic() - clock
+    return ArchiveClone(folder, settings, result, tuple(changed), git(folder, "status", "--porcelain"))
+
+
+@pytest.fixture(scope="session")
+def archive_build(archive_clone):
+    con = duckdb.connect(str(archive_clone.settings.database), read_only=True)
+    yield archive_clone.settings, archive_clone.result, con
     con.close()
 
 
@@ -315,3 +457,104 @@ def pin_recipes() -> list[tuple[str, str]]:
 def recipe(language: str, needle: str) -> str:
     (code,) = [c for lang, c in pin_recipes() if lang == language and needle in c]
     return code
+
+
+# --- the daily path on the real archive ----------------------------------------------------------
+
+# The day of the list the daily release test serves, and the agency it adds
+NEXT_DAY = dt.date(2026, 5, 8)
+NEXT_LIST = f"participatingAgencies{NEXT_DAY:%m%d%Y}am.xlsx"
+NEXT_AGENCY = {"STATE": "TEXAS", "LAW ENFORCEMENT AGENCY": "Zeta County Sheriff's Office", "TYPE": "County"}
+NEXT_AGENCY |= {"COUNTY": "Zeta County", "SUPPORT TYPE": "Task Force Model", "SIGNED": dt.datetime(2026, 5, 8)}
+RELEASE_BOT = {"NAME": "Release Bot", "EMAIL": "bot@example.org"}
+
+
+def next_list(root: Path, target: Path) -> dict[str, object]:
+    """ICE's newest registered participating list as a next day's list would change it, saved at
+    ``target``: one agreement more (``NEXT_AGENCY``), its last row gone, and one signing date moved
+    two days (ICE correcting a date); returns the agency names of the rows that changed:
+    {"removed": name, "redated": name}."""
+    import csv as csv_module
+
+    # the newest by the committed release (a name's date can be a typo: 11114025)
+    with open(root / "data" / "publications.csv", newline="") as fh:
+        lists = [r for r in csv_module.DictReader(fh) if r["list"] == "participating"]
+    publication = max(lists, key=lambda r: int(r["sequence"]))["publication_id"]
+    with open(root / "data" / "snapshots.csv", newline="") as fh:
+        (sha,) = [
+            r["file_sha256"]
+            for r in csv_module.DictReader(fh)
+            if r["publication_id"] == publication and r["is_first_snapshot"] == "true"
+        ]
+    from ice287g.registry import Registry
+
+    newest = Registry.load(root / "sources" / "snapshots.csv").entries[sha]
+    book = openpyxl.load_workbook(SHARED / newest.mirror_path)
+    sheet = book.worksheets[0]
+    header = [str(cell.value).strip().upper() if cell.value else None for cell in sheet[1]]
+    signed, agency = header.index("SIGNED"), header.index("LAW ENFORCEMENT AGENCY")
+    last = max(r[0].row for r in sheet.iter_rows(min_row=2) if r[agency].value)
+    removed = sheet.cell(row=last, column=agency + 1).value
+    sheet.delete_rows(last)
+    row = next(r for r in sheet.iter_rows(min_row=2) if isinstance(r[signed].value, dt.datetime))
+    redated = row[agency].value
+    row[signed].value = row[signed].value + dt.timedelta(days=2)
+    sheet.append([NEXT_AGENCY.get(h, "link pending" if h else None) for h in header])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    return {"removed": removed, "redated": redated}
+
+
+@dataclass(frozen=True)
+class DailyRelease:
+    """``ice287g release --page-url`` run twice, as the daily job would, in a copy of the archive
+    clone, against a page shaped like ICE's that serves ``next_list``'s list and an empty pending
+    list: the suite's second (and last) build of the real archive, one list more than the first."""
+
+    folder: Path
+    settings: Settings
+    changes: dict
+    first: subprocess.CompletedProcess
+    first_head: str
+    first_status: str
+    again: subprocess.CompletedProcess
+    again_head: str
+    again_status: str
+
+
+@pytest.fixture(scope="session")
+def archive_next(archive_clone, tmp_path_factory) -> DailyRelease:
+    import sys
+
+    folder = tmp_path_factory.mktemp("daily") / "checkout"
+    shutil.copytree(archive_clone.folder, folder, symlinks=True)
+    settings = clone_settings(folder)
+    www = tmp_path_factory.mktemp("www")
+    changes = next_list(folder, www / "doclib" / NEXT_LIST)
+    write_workbook(www / "doclib" / f"pendingAgencies{NEXT_DAY:%m%d%Y}am.xlsx", [PENDING_HEADER])
+    (www / "287g.html").write_text(
+        "<html><body><h2>Participating Agencies</h2>"
+        f'<a href="/doclib/{NEXT_LIST}">Excel</a>'
+        "<h2>Pending Agencies</h2>"
+        f'<a href="doclib/pendingAgencies{NEXT_DAY:%m%d%Y}am.xlsx">Excel</a></body></html>'
+    )
+    env = {
+        **os.environ,
+        "ICE287G_ROOT": str(folder),
+        "ICE287G_STORE": str(settings.store),
+        "ICE287G_MIRROR": str(SHARED),
+        "ICE287G_REFERENCE_MIRROR": str(SHARED.parent / "reference"),
+        "ICE287G_BUILD_DIR": str(settings.build_dir),
+        "ICE287G_DIST_DIR": str(settings.dist),
+        **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER") for what, value in RELEASE_BOT.items()},
+    }
+    with serving(www) as base:
+        cli = [str(Path(sys.executable).with_name("ice287g")), "release", "--page-url", f"{base}/287g.html"]
+
+        def run() -> tuple[subprocess.CompletedProcess, str, str]:
+            done = subprocess.run(cli, cwd=folder, env=env, capture_output=True, text=True, check=False)
+            return done, git(folder, "rev-parse", "HEAD").strip(), git(folder, "status", "--porcelain")
+
+        first, first_head, first_status = run()
+        again, again_head, again_status = run()
+    return DailyRelease(folder, settings, changes, first, first_head, first_status, again, again_head, again_status)

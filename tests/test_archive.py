@@ -5,11 +5,9 @@ import datetime as dt
 
 import duckdb
 import pytest
-from conftest import REPO, SHARED
+from conftest import NEXT_DAY, REPO, SHARED
 
-from ice287g.build import build
 from ice287g.registry import Registry
-from ice287g.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -115,48 +113,27 @@ def test_the_135_row_list_of_january_2025_spans_21_states(archive_build):
     assert rows == [(135, 21)]
 
 
-def test_a_newer_list_changes_no_existing_id(archive_build, tmp_path_factory):
-    """Build without the newest participating list: every agency, agreement and publication id of
-    that build must survive unchanged when the newest list is added, and the only ids added are
-    those of the publication and of what it is the first to list."""
-    from ice287g.registry import Registry
-
-    settings, _, con = archive_build
-    work = tmp_path_factory.mktemp("without-newest")
-    registry = Registry.load(settings.registry)
-    (newest_sha,) = con.execute(
-        """select file_sha256 from snapshots where list = 'participating'
-        order by published_date desc, captured_at desc nulls last limit 1"""
-    ).fetchall()[0]
-    del registry.entries[newest_sha]
-    registry.path = work / "snapshots.csv"
-    registry.save()
-    earlier = Settings(
-        root=REPO,
-        registry=registry.path,
-        store=settings.store,
-        mirror=SHARED,
-        build_dir=work / "build",
-        offline=True,
-        dist_dir=work / "dist",
-    )
-    build(earlier, say=lambda _m: None)
-    (newest_id, newest_date) = _one(
-        con, "select publication_id, published_date from snapshots where file_sha256 = ?", newest_sha
-    )
-    with duckdb.connect(str(earlier.database), read_only=True) as old:
+def test_a_newer_list_changes_no_existing_id(archive_build, archive_next):
+    """The daily release's list (the newest with one agreement more, one row gone and one date
+    corrected): every agency, agreement and publication id of the archive's build survives
+    unchanged, and the only ids added are those of the new publications and of what they are the
+    first to list."""
+    _, _, old = archive_build
+    assert archive_next.first.returncode == 0, archive_next.first.stderr[-3000:]
+    with duckdb.connect(str(archive_next.settings.database), read_only=True) as con:
+        (newest,) = _one(con, "select max(published_date) from publications")
+        assert str(newest)[:10] == NEXT_DAY.isoformat()
         for table, key, new in (
             ("agencies", "agency_id", "first_listed_date = ?"),
             ("agreements", "agreement_id", "first_listed_date = ?"),
-            ("publications", "publication_id", "publication_id = ?"),
+            ("publications", "publication_id", "published_date = ?"),
         ):
             before = {k for (k,) in old.execute(f"select {key} from {table}").fetchall()}
             after = {k for (k,) in con.execute(f"select {key} from {table}").fetchall()}
             assert before <= after, f"{table}: ids lost when a newer list was added: {sorted(before - after)[:5]}"
-            # and the only ids it adds are those of what the newest list shows first
-            newest = newest_id if table == "publications" else newest_date
+            # and the only ids it adds are those of what the newest lists show first
             added = {k for (k,) in con.execute(f"select {key} from {table} where {new}", [newest]).fetchall()}
-            assert after - before == added, f"{table}: {sorted((after - before) ^ added)[:5]}"
+            assert added and after - before == added, f"{table}: {sorted((after - before) ^ added)[:5]}"
 
 
 # --- identity and lineage: every instance named in the audit of the 2026.3.27 build ---------

@@ -49,3 +49,22 @@ def test_replicas_have_their_own_checksums_and_the_same_sheets(settings, tmp_pat
         assert resolve(entry, store, settings.mirror, offline=True) == copy
         assert read_workbook(copy, entry.file_name) == sheets
         assert zipfile.ZipFile(copy).comment.startswith(b"ice287g bench copy")
+
+
+def test_each_target_is_a_ratio_to_a_figure_of_the_same_run():
+    from ice287g.bench import RATIO_TARGETS, against_targets
+
+    figures = {"calamine_floor_seconds": 4.0, "read_seconds": 6.0, "cold_seconds": 50.0, "add_one_seconds": 16.0}
+    rows = {(r["figure"], r["of"]): r for r in against_targets(figures)}
+    assert len(rows) == len(RATIO_TARGETS)
+    assert rows[("read_seconds", "calamine_floor_seconds")]["ratio"] == 1.5  # at its bound: met
+    assert rows[("read_seconds", "calamine_floor_seconds")]["met"]
+    assert rows[("cold_seconds", "calamine_floor_seconds")] == {
+        "figure": "cold_seconds",
+        "of": "calamine_floor_seconds",
+        "ratio": 12.5,
+        "bound": 12.0,
+        "met": False,
+    }
+    assert rows[("add_one_seconds", "calamine_floor_seconds")]["met"]  # 4.0
+    assert not rows[("add_one_seconds", "cold_seconds")]["met"]  # 0.32 of the cold build

@@ -14,7 +14,6 @@ from conftest import participating_rows, register_in_mirror
 from ice287g import build as build_module
 from ice287g.build import build
 from ice287g.errors import InputError
-from ice287g.intake import add_files
 from ice287g.registry import Registry, make_entry, sha256_of
 from ice287g.validate import ValidationFailed
 
@@ -24,9 +23,8 @@ def query(settings, sql):
         return con.execute(sql).fetchall()
 
 
-def test_build_loads_every_row_with_its_provenance(small_archive):
-    settings = small_archive
-    result = build(settings, say=lambda _m: None)
+def test_build_loads_every_row_with_its_provenance(small_built):
+    settings, result = small_built.settings, small_built.result
     assert result.load.files_read == 2
     assert result.load.rows_total == 4
     assert result.load.layouts == {"participating_v4": 1, "pending_v2": 1}
@@ -44,22 +42,12 @@ def test_build_loads_every_row_with_its_provenance(small_archive):
     ]
 
 
-def test_a_rebuild_reads_only_new_files(small_archive, make_workbook):
-    settings = small_archive
-    build(settings, say=lambda _m: None)
-    assert build(settings, say=lambda _m: None).load.files_read == 0
-    add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(4))])
-    report = build(settings, say=lambda _m: None).load
-    assert (report.files_read, report.files_total, report.rows_total) == (1, 3, 8)
-
-
 def files_of(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_failed_build_leaves_the_previous_database_untouched(small_archive, monkeypatch):
-    settings = small_archive
-    build(settings, say=lambda _m: None)
+def test_a_failed_build_leaves_the_previous_database_untouched(small_built, monkeypatch):
+    settings = small_built.settings
     before = settings.database.read_bytes()
     report = files_of(settings.build_dir / "validation")
     reviews = files_of(settings.build_dir / "review")

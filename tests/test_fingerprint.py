@@ -21,7 +21,8 @@ def build_and_release(settings, say=lambda _m: None, reuse=True):
     return result, write_committed_release(settings, result)
 
 
-def test_nothing_new_is_reused_and_equals_a_full_rebuild(small_archive):
+def test_nothing_new_is_reused_a_changed_input_or_output_is_built_again(small_archive, make_workbook):
+    """One chain of builds in one folder (each step needs the record the one before left)."""
     settings = small_archive
     first, changed = build_and_release(settings)
     assert changed and not first.is_reused
@@ -41,36 +42,33 @@ def test_nothing_new_is_reused_and_equals_a_full_rebuild(small_archive):
     assert files_of(settings.dist) == dist and files_of(settings.release) == release
     assert settings.database.read_bytes() == database
 
-    # what was reused is what a full build writes: it finds the version published with its bytes
-    full, changed = build_and_release(settings, reuse=False)
-    assert not full.is_reused and not full.is_new_version and changed == []
-    assert full.version == first.version and files_of(settings.dist) == dist and files_of(settings.release) == release
-
-
-def test_a_changed_input_or_output_is_built_again(small_archive, make_workbook):
-    settings = small_archive
-    build_and_release(settings)
-
-    # an output changed since: the build runs and puts it back
+    # an output changed since: the build runs in full and puts it back; and what was reused is
+    # what that full build writes: it finds the version published with its bytes, writes nothing
+    # to the release and reads no file again
     report = settings.build_dir / "validation" / "validation.json"
     good = report.read_bytes()
     report.write_text("{}")
-    result, _ = build_and_release(settings)
-    assert not result.is_reused and report.read_bytes() == good
+    full, changed = build_and_release(settings)
+    assert not full.is_reused and not full.is_new_version and changed == [] and report.read_bytes() == good
+    assert full.version == first.version and files_of(settings.dist) == dist and files_of(settings.release) == release
+    assert (full.load.files_read, full.load.files_total, full.load.rows_total) == (0, 2, 4)
 
     # a published file altered: the build runs and refuses to overwrite the version
-    table = result.package / "data" / "agreements.csv"
+    table = full.package / "data" / "agreements.csv"
     published = table.read_bytes()
-    table.write_bytes(published + b"tampered\n")
-    with pytest.raises(InputError, match="never overwritten"):
+    table.write_bytes(published + b"tampered\n")  # stands in for a method change
+    tampered = files_of(full.package)
+    with pytest.raises(InputError, match="never overwritten.*METHOD_RELEASE"):
         build(settings, say=lambda _m: None, reuse=True)
+    assert files_of(full.package) == tampered
     table.write_bytes(published)
     assert build(settings, say=lambda _m: None, reuse=True).is_reused
 
     # a new list: built, and only the new file read
     add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(4))])
     result, _ = build_and_release(settings)
-    assert not result.is_reused and result.load.files_read == 1 and result.is_new_version
+    assert not result.is_reused and result.is_new_version
+    assert (result.load.files_read, result.load.files_total, result.load.rows_total) == (1, 3, 8)
 
 
 def copy_project(root, target):

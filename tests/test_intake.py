@@ -3,10 +3,9 @@ the plausibility rules and --force; the rules over the real archive."""
 
 import csv
 import datetime as dt
-import os
 
 import pytest
-from conftest import PENDING_HEADER, REPO, SHARED, participating_rows, write_workbook
+from conftest import PENDING_HEADER, REPO, SHARED, participating_rows, require_archive, write_workbook
 from typer.testing import CliRunner
 
 from ice287g.cli import app
@@ -374,10 +373,7 @@ def test_no_real_list_is_refused_in_the_order_add_would_have_seen_them():
     """Every archived list against the list of its kind before it, in the order of their dates:
     the row-count bounds refuse none. One file has no date at all (nor does the build know one but
     by matching its contents): add would refuse it without --captured-at or --force."""
-    if not (SHARED / "MANIFEST.csv").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"the real archive is missing at {SHARED}")
-        pytest.skip(f"the real archive is not at {SHARED}")
+    require_archive()
     registry = Registry.load(REPO / "sources" / "snapshots.csv")
     layouts = load_layouts(REPO / "sources" / "layouts.csv")
     fixes = date_fixes(REPO)

@@ -25,7 +25,6 @@ import pandas as pd
 import pytest
 
 from ice287g import load as package_load
-from ice287g.build import build
 from ice287g.errors import InputError
 from ice287g.loader import ChecksumMismatch, load
 
@@ -528,10 +527,10 @@ def test_as_of_refuses_spans_naming_unknown_publications(package):
 # --- on the real build ---------------------------------------------------------------------------
 
 
-def test_a_build_loads_the_same_from_folder_zip_and_urls(small_archive, http_folder, cache):
-    result = build(small_archive, **QUIET)
+def test_a_build_loads_the_same_from_folder_zip_and_urls(small_built, http_folder, cache):
+    result = small_built.result
     version = result.version
-    zip_path = small_archive.dist / f"ice287g-{version}.zip"
+    zip_path = small_built.settings.dist / f"ice287g-{version}.zip"
     www, base = http_folder
     shutil.copytree(result.package, www / version)
     shutil.copy(zip_path, www / zip_path.name)
@@ -550,7 +549,8 @@ def test_a_build_loads_the_same_from_folder_zip_and_urls(small_archive, http_fol
         expected = load(table, source=result.package)  # the Parquet, checked against SHA256SUMS
         for kind, (source, pin) in sources.items():
             pd.testing.assert_frame_equal(load(table, source=source, sha256=pin), expected, obj=f"{table}: {kind}")
-    assert len(load("agreements", source=result.package)) == 3
+    agreements = load("agreements", source=result.package)
+    assert len(agreements) == 3 and agreements["signed_date"].dtype.kind == "M"
     # both lists of the small archive were published on 2026-03-01
     listings = load("listings", source=result.package)
     on_the_day = load("listings", source=f"{base}/{zip_path.name}", as_of="2026-03-01")
@@ -563,8 +563,8 @@ def test_a_build_loads_the_same_from_folder_zip_and_urls(small_archive, http_fol
         load("agreements", source=f"{base}/{version}/datapackage.json", sha256="0" * 64)
 
 
-def test_parquet_is_read_only_when_sha256sums_vouches_for_it(small_archive):
-    result = build(small_archive, **QUIET)
+def test_parquet_is_read_only_when_sha256sums_vouches_for_it(small_built):
+    result = small_built.result
     folder = result.package
     original = load("agreements", source=folder)
     parquet = folder / "data" / "agreements.parquet"

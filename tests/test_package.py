@@ -9,21 +9,17 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import REPO, participating_rows
 
 from ice287g import package as package_module
-from ice287g.build import build, validation_parameters
+from ice287g.build import build
 from ice287g.errors import InputError
 from ice287g.loader import load
 from ice287g.schema import RESOURCES, load_manifest
-from ice287g.suites import plan, relationship_targets
-from ice287g.validate import ValidationFailed, check_frames, validate
 
 # the versions the small archives build into, under the current METHOD_RELEASE
 FIRST = package_module.version_for(dt.date(2026, 3, 1))
@@ -36,10 +32,10 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_build_publishes_a_valid_versioned_package(small_archive):
-    result = build(small_archive, **QUIET)
+def test_build_publishes_a_valid_versioned_package(small_built):
+    result = small_built.result
     assert result.version == FIRST
-    folder = small_archive.dist / FIRST
+    folder = small_built.settings.dist / FIRST
     assert result.package == folder and result.is_new_version
     names = set(files_of(folder))
     for resource in RESOURCES:
@@ -54,7 +50,7 @@ def test_build_publishes_a_valid_versioned_package(small_archive):
         assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
     sums = dict(line.split("  ")[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
     assert sums["data/listings.parquet"] == hashlib.sha256((folder / "data/listings.parquet").read_bytes()).hexdigest()
-    with zipfile.ZipFile(small_archive.dist / f"ice287g-{FIRST}.zip") as zf:
+    with zipfile.ZipFile(small_built.settings.dist / f"ice287g-{FIRST}.zip") as zf:
         assert sorted(zf.namelist()) == sorted(f"ice287g-{FIRST}/{n}" for n in names)
     # the frictionless CLI agrees
     cli = Path(sys.executable).with_name("frictionless")
@@ -62,45 +58,28 @@ def test_build_publishes_a_valid_versioned_package(small_archive):
     assert run.returncode == 0, run.stdout[-2000:]
 
 
-def test_building_twice_gives_the_same_bytes(small_archive, tmp_path):
-    first = build(small_archive, **QUIET)
-    again = build(small_archive, **QUIET)
-    assert (again.version, again.is_new_version) == (first.version, False)
-    elsewhere = replace(small_archive, build_dir=tmp_path / "other-build", dist_dir=tmp_path / "other-dist")
-    # a year later: no byte depends on the day of the build
-    other = build(elsewhere, today=dt.date.today() + dt.timedelta(days=365), **QUIET)
-    assert files_of(other.package) == files_of(first.package)
-    zip_name = f"ice287g-{first.version}.zip"
-    assert (elsewhere.dist / zip_name).read_bytes() == (small_archive.dist / zip_name).read_bytes()
+def test_a_failed_package_step_leaves_no_partial_version(small_built, make_workbook, monkeypatch):
+    from ice287g.intake import add_files
 
+    settings = small_built.settings
+    add_files(settings, [make_workbook("participatingAgencies03042026am.xlsx", participating_rows(4))])
+    dist, database = files_of(settings.dist), settings.database.read_bytes()
 
-def test_a_published_version_is_never_overwritten(small_archive):
-    result = build(small_archive, **QUIET)
-    tampered = result.package / "data" / "counts.csv"
-    tampered.write_text(tampered.read_text() + "\n")  # stands in for a method change
-    before = files_of(result.package)
-    with pytest.raises(InputError, match="never overwritten.*METHOD_RELEASE"):
-        build(small_archive, **QUIET)
-    assert files_of(result.package) == before
-
-
-def test_a_failed_package_step_leaves_no_partial_version(small_archive, monkeypatch):
     def broken(_path):
         raise InputError("datapackage.json", "simulated failure")
 
     monkeypatch.setattr(package_module, "frictionless_check", broken)
     with pytest.raises(InputError, match="simulated failure"):
-        build(small_archive, **QUIET)
-    assert not small_archive.dist.exists() or not any(small_archive.dist.iterdir())
-    assert not small_archive.database.exists()
+        build(settings, **QUIET)
+    assert files_of(settings.dist) == dist and settings.database.read_bytes() == database
+    assert not list(settings.build_dir.glob(".work*"))
 
 
-def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make_workbook):
+def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_built, make_workbook):
     from ice287g.build import write_committed_release
     from ice287g.intake import add_files
 
-    first = build(small_archive, **QUIET)
-    write_committed_release(small_archive, first)  # what `ice287g build` does: the changelog's base
+    small_archive, first = small_built.settings, small_built.result  # built and released: the changelog's base
     old_files = files_of(first.package)
     old_agreements = load("agreements", source=first.package)
 
@@ -176,74 +155,14 @@ def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_archive, make
     assert f"What changed since ice287g {FIRST}" in page and "Omega Police Department" in page
 
 
-def test_load_reads_folders_zips_and_pinned_urls(small_archive, http_folder, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # pooch's download cache
-    result = build(small_archive, **QUIET)
-    from_folder = load("agreements", source=result.package)
-    from_zip = load("agreements", source=small_archive.dist / f"ice287g-{result.version}.zip")
-    pd.testing.assert_frame_equal(from_folder, from_zip)
-    assert len(from_folder) == 3 and from_folder["signed_date"].dtype.kind == "M"
-
-    folder, base = http_folder
-    zip_name = f"ice287g-{result.version}.zip"
-    shutil.copy(small_archive.dist / zip_name, folder / zip_name)
-    digest = hashlib.sha256((folder / zip_name).read_bytes()).hexdigest()
-    from_url = load("agreements", source=f"{base}/{zip_name}", sha256=digest)
-    pd.testing.assert_frame_equal(from_url, from_folder)
-    assert list((tmp_path / "cache").rglob("*.zip")), "the pinned download is cached outside the project"
-    with pytest.raises(ValueError, match="SHA256 hash of downloaded file"):
-        load("counts", source=f"{base}/{zip_name}?again", sha256="0" * 64)
-
-
-def test_csv_types_follow_the_table_schema(small_archive):
-    result = build(small_archive, **QUIET)
+def test_csv_types_follow_the_table_schema(small_built):
+    result = small_built.result
     parquet = load("publications", source=result.package)
     (result.package / "data" / "publications.parquet").unlink()  # force the CSV path
     from_csv = load("publications", source=result.package)
     pd.testing.assert_frame_equal(from_csv, parquet)
     assert str(from_csv["published_date"].dtype) == "datetime64[us]"
     assert str(from_csv["row_count"].dtype) == "Int64"
-
-
-def built_frames(settings) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """The manifest and the tables a build validates, read back from its database."""
-    manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
-    with duckdb.connect(str(settings.database), read_only=True) as con:
-        tables = sorted(set(RESOURCES) | relationship_targets(manifest))
-        return manifest, {name: con.execute(f"select * from {name}").df() for name in tables}
-
-
-def run_gate(settings, frames, manifest, report: Path) -> dict:
-    return validate(
-        plan(manifest, frames, REPO / "expectations", check_frames(frames)),
-        report,
-        validation_parameters(settings, 2, dt.date(2026, 11, 30)),
-    )
-
-
-def test_a_failed_expectation_stops_the_build_and_names_the_rows(small_archive, tmp_path):
-    build(small_archive, **QUIET)
-    manifest, frames = built_frames(small_archive)
-    assert run_gate(small_archive, frames, manifest, tmp_path / "ok")["success"]
-    frames["agreements"].loc[0, "status"] = "bogus"
-    report = tmp_path / "report"
-    with pytest.raises(ValidationFailed) as err:
-        run_gate(small_archive, frames, manifest, report)
-    message = str(err.value)
-    assert "agreements: expect_column_values_to_be_in_set on status failed" in message and "bogus" in message
-    summary = json.loads((report / "validation.json").read_text())
-    assert summary["success"] is False
-    assert (report / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
-
-
-def test_counts_that_do_not_add_up_fail_the_cross_table_check(small_archive, tmp_path):
-    build(small_archive, **QUIET)
-    manifest, frames = built_frames(small_archive)
-    frames["counts"].loc[0, "count"] += 1
-    with pytest.raises(
-        ValidationFailed, match="counts_count_sums_to_publications_row_count: expect_column_pair_values_to_be_equal"
-    ):
-        run_gate(small_archive, frames, manifest, tmp_path / "report")
 
 
 def test_version_scheme():
@@ -253,29 +172,23 @@ def test_version_scheme():
     assert ordered == ["2026.3.2", "2026.3.19", "2026.3.19.1", "2026.10.1"]
 
 
-def test_the_committed_descriptor_matches_the_models(tmp_path):
-    """datapackage.json's schemas and descriptions are generated from models/marts/_marts.yml."""
-    from ice287g.dbt import run_dbt
-    from ice287g.schema import load_manifest, resource_schemas
+def test_the_committed_descriptor_matches_the_models(small_built):
+    """datapackage.json's schemas and descriptions are generated from models/marts/_marts.yml (as
+    dbt's manifest of this checkout gives them: the small build's)."""
+    from ice287g.schema import resource_schemas
 
-    run_dbt(REPO, tmp_path / "parse.duckdb", tmp_path, ["parse"])
-    expected = {
-        s.name: (s.title, s.description, s.schema)
-        for s in resource_schemas(load_manifest(tmp_path / "dbt" / "target" / "manifest.json"))
-    }
+    manifest = load_manifest(small_built.settings.build_dir / "dbt" / "target" / "manifest.json")
+    expected = {s.name: (s.title, s.description, s.schema) for s in resource_schemas(manifest)}
     committed = json.loads((REPO / "datapackage.json").read_text())
     actual = {r["name"]: (r["title"], r["description"], r["schema"]) for r in committed["resources"]}
     assert actual == expected, "datapackage.json drifted from the dbt models: run `make build` and commit it"
 
 
-def test_the_build_becomes_the_committed_release_and_a_released_version_never_changes(small_archive):
+def test_the_build_becomes_the_committed_release_and_a_released_version_never_changes(small_built):
     from frictionless import validate as frictionless_validate
 
-    from ice287g.build import write_committed_release
-
+    small_archive, changed = small_built.settings, small_built.changed
     release = small_archive.release
-    result = build(small_archive, **QUIET)
-    changed = write_committed_release(small_archive, result)
     assert "datapackage.json" in changed and "releases.csv" in changed and "CHANGELOG.md" in changed
     descriptor = json.loads((release / "datapackage.json").read_text())
     assert {r["path"] for r in descriptor["resources"]} == {f"data/{name}.csv" for name in RESOURCES}
@@ -289,8 +202,7 @@ def test_the_build_becomes_the_committed_release_and_a_released_version_never_ch
     assert line["zip_sha256"] == zip_sha and line["agreements_rows"] == "3"
     assert (release / "CHANGELOG.md").read_text().count(f"## ice287g {FIRST}") == 1
 
-    # the same registry again: nothing to write
-    assert write_committed_release(small_archive, build(small_archive, **QUIET)) == []
+    # (the same registry built again writes nothing: test_fingerprint's full rebuild)
     # a released version rebuilt with other bytes is refused, even when its dist folder is gone
     shutil.rmtree(small_archive.dist)
     index = (release / "releases.csv").read_text()

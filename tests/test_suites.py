@@ -4,12 +4,13 @@ import copy
 import csv
 import datetime as dt
 import json
+from dataclasses import replace
 
 import duckdb
 import pytest
-from conftest import PENDING_HEADER, REPO, participating_rows, private_settings, register_in_mirror, write_workbook
+from conftest import REPO, participating_rows, private_settings, write_workbook
 
-from ice287g.build import build, validation_parameters
+from ice287g.build import MAX_ROW_LOSS, build, validation_parameters
 from ice287g.errors import ProjectError
 from ice287g.project import README_END, README_START, readme_with_vars, tuning_vars, vars_markdown
 from ice287g.schema import RESOURCES, data_tests_of_models, load_manifest, resource_schemas
@@ -19,29 +20,15 @@ from ice287g.validate import ValidationFailed, check_frames, validate
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A build of one participating and one pending list: (settings, manifest, frames)."""
-    settings = private_settings(tmp_path_factory.mktemp("suites"))
-    register_in_mirror(settings, "participatingAgencies03012026am.xlsx", participating_rows(3, dt.date(2026, 2, 27)))
-    register_in_mirror(
-        settings,
-        "pendingAgencies03012026am.xlsx",
-        [PENDING_HEADER, ["TEXAS", "Delta Police Department", "Municipality", "Delta County", ""]],
-    )
-    build(settings, say=lambda _m: None)
+def built(small_build_template):
+    """The small archive's build (its pending list names no model): (settings, manifest, frames)."""
+    folder, _, _ = small_build_template
+    settings = private_settings(folder)
     manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
     with duckdb.connect(str(settings.database), read_only=True) as con:
         tables = sorted(set(RESOURCES) | relationship_targets(manifest))
         frames = {name: con.execute(f"select * from {name}").df() for name in tables}
     return settings, manifest, frames
-
-
-def gate(settings, manifest, frames, folder):
-    return validate(
-        plan(manifest, frames, REPO / "expectations", check_frames(frames)),
-        folder,
-        validation_parameters(settings, 2, dt.date(2026, 11, 30)),
-    )
 
 
 def test_every_yaml_test_of_a_mart_has_a_generated_expectation(built):
@@ -56,6 +43,25 @@ def test_every_yaml_test_of_a_mart_has_a_generated_expectation(built):
         assert columns["kwargs"]["column_list"] == [f["name"] for f in _schema(manifest, name)["fields"]]
         typed = [e["kwargs"]["column"] for e in suites[name]["expectations"] if e["type"].endswith("be_of_type")]
         assert typed == columns["kwargs"]["column_list"]
+
+
+def test_every_check_runs_in_exactly_one_gate(built):
+    """The tests _marts.yml states run as Great Expectations suites, every other dbt test (and unit
+    test) in dbt's test step; none in both, none in neither (a new mart left out of RESOURCES would
+    lose its checks)."""
+    settings, manifest, frames = built
+    suites = generated_suites(manifest, frames).suites
+    in_gx = {
+        e["meta"]["dbt_test"] for suite in suites.values() for e in suite["expectations"] if "dbt_test" in e["meta"]
+    }
+    # the build's last dbt command is its test step: run_results.json lists what it ran
+    results = json.loads((settings.build_dir / "dbt" / "target" / "run_results.json").read_text())
+    in_dbt = {r["unique_id"] for r in results["results"]}
+    every = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    every |= set(manifest.get("unit_tests", {}))
+    assert in_gx and in_dbt and not in_gx & in_dbt, sorted(in_gx & in_dbt)[:5]
+    assert in_gx | in_dbt == every, sorted(every - in_gx - in_dbt)[:5]
+    assert {r["status"] for r in results["results"]} == {"pass"}
 
 
 def _schema(manifest, name):
@@ -74,11 +80,13 @@ def test_a_yaml_test_kind_without_a_counterpart_stops_the_build(built):
 
 def test_generated_rules_catch_what_the_yaml_forbids(built, tmp_path):
     settings, manifest, frames = built
-    assert gate(settings, manifest, frames, tmp_path / "ok")["success"]
+    # the frames as built passed the gate (the build ran it)
+    assert json.loads((settings.build_dir / "validation" / "validation.json").read_text())["success"]
     cases = [
         ("agencies", "name_variant_count", 0, "expect_column_values_to_be_between on name_variant_count"),
         ("snapshots", "file_sha256", "not-a-sha", "expect_column_values_to_match_regex on file_sha256"),
         ("agreements", "agency_id", "xx-nowhere", "expect_column_values_to_be_in_set on agency_id"),
+        ("agreements", "status", "bogus", "expect_column_values_to_be_in_set on status failed .*bogus"),
         (
             "publications",
             "published_date",
@@ -94,7 +102,20 @@ def test_generated_rules_catch_what_the_yaml_forbids(built, tmp_path):
         broken.loc[0, column] = value
         one_table = Plan({table: full.suites[table]}, {table: broken})
         with pytest.raises(ValidationFailed, match=f"{table}: {message}"):
-            validate(one_table, tmp_path / table, parameters)
+            validate(one_table, tmp_path / f"{table}-{column}", parameters)
+    # a failed gate leaves its report: the summary and the Data Docs it names
+    report = tmp_path / "agreements-status"
+    assert json.loads((report / "validation.json").read_text())["success"] is False
+    assert (report / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+
+    # a rule across tables, on the frame derived from two: counts must add up to the row count
+    counts = frames["counts"].copy()
+    counts.loc[0, "count"] += 1
+    changed = {**frames, "counts": counts}
+    derived = plan(manifest, changed, REPO / "expectations", check_frames(changed))
+    name = "counts_count_sums_to_publications_row_count"
+    with pytest.raises(ValidationFailed, match=f"{name}: expect_column_pair_values_to_be_equal"):
+        validate(Plan({name: derived.suites[name]}, {name: derived.frames[name]}), tmp_path / name, parameters)
 
 
 def test_a_reviewed_suite_for_nothing_is_a_project_error(built, tmp_path):
@@ -106,13 +127,18 @@ def test_a_reviewed_suite_for_nothing_is_a_project_error(built, tmp_path):
         plan(manifest, frames, folder, {})
 
 
-def test_row_count_floor_comes_from_the_previous_release(built):
+def test_row_count_floor_comes_from_the_previous_release(built, tmp_path):
     settings, _, _ = built
-    assert validation_parameters(settings, 2, dt.date(2026, 11, 30))["agreements_min_rows"] == 0
+    # the small archive's release holds 3 agreements; a checkout with no release yet has no floor
+    assert validation_parameters(settings, 2, dt.date(2026, 11, 30))["agreements_min_rows"] == int(
+        3 * (1 - MAX_ROW_LOSS)
+    )
+    unreleased = replace(settings, release_dir=tmp_path / "nothing-released")
+    assert validation_parameters(unreleased, 2, dt.date(2026, 11, 30))["agreements_min_rows"] == 0
     with open(REPO / "releases.csv", newline="") as fh:
         released = int(list(csv.DictReader(fh))[-1]["agreements_rows"])
     committed = validation_parameters(Settings.from_env(), 2, dt.date(2026, 11, 30))
-    assert committed["agreements_min_rows"] == int(released * 0.9) > 0
+    assert committed["agreements_min_rows"] == int(released * (1 - MAX_ROW_LOSS)) > 0
     program_start = next(v.value for v in tuning_vars(REPO) if v.name == "program_start_date")
     assert committed["earliest_date"].date() == dt.date.fromisoformat(program_start)
 
@@ -137,7 +163,11 @@ def test_the_readme_lists_every_tuning_var_as_dbt_project_yml_gives_it():
     assert vars_markdown(REPO) in readme, "README's tuning vars drifted from dbt_project.yml: run `ice287g docs`"
     names = [v.name for v in tuning_vars(REPO)]
     assert "lineage_window_publications" in names and all(v.reason for v in tuning_vars(REPO))
-    stale = readme.replace("| 0.88 |", "| 0.9 |")
+    # a README whose table shows another value for a var is stale, and `ice287g docs` mends it
+    first = tuning_vars(REPO)[0]
+    shown = f"| `{first.name}` | {first.value} |"
+    assert readme.count(shown) == 1
+    stale = readme.replace(shown, f"| `{first.name}` | {first.value}0 |")
     assert vars_markdown(REPO) not in stale and readme_with_vars(stale, REPO) == readme
 
 
@@ -312,7 +342,7 @@ def test_a_formula_like_text_cell_fails_the_gate_unless_reviewed(built, tmp_path
     assert plan(manifest, frames, REPO / "expectations", check_frames(frames)).frames[name].empty
 
 
-def test_a_published_formula_stops_the_build_in_dbt_too(tmp_path):
+def test_a_published_formula_stops_the_build_at_the_gate(tmp_path):
     import openpyxl
 
     from ice287g.registry import Registry, make_entry, sha256_of
@@ -327,5 +357,5 @@ def test_a_published_formula_stops_the_build_in_dbt_too(tmp_path):
     entry = make_entry(sha256_of(path), path.name, path.stat().st_size, archive="t/a", mirror_path=f"files/{path.name}")
     registry.add(entry)
     registry.save()
-    with pytest.raises(ProjectError, match="no_formula_text"):
+    with pytest.raises(ValidationFailed, match=r"agencies_formula_like_cells: .*agency_name.*=HYPERLINK"):
         build(settings, say=lambda _m: None)

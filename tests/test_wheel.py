@@ -11,14 +11,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ice287g.build import build
 from ice287g.loader import load
 from ice287g.wheel import main, source_date_epoch, wheel_version
 
@@ -135,11 +133,9 @@ def assert_same_as_the_project_loader(seen: dict, package: Path) -> None:
         assert frame["cells"] == cells(expected), table
 
 
-def test_the_wheel_installs_and_loads_every_table_with_pandas_alone(small_archive, tmp_path, capsys):
-    with ThreadPoolExecutor(1) as pool:  # pandas installs while the package builds
-        fresh = pool.submit(venv_with_pandas, tmp_path / "venv")
-        result = build(small_archive, **QUIET)
-        python = fresh.result()
+def test_the_wheel_installs_and_loads_every_table_with_pandas_alone(small_built, tmp_path, capsys):
+    small_archive, result = small_built.settings, small_built.result
+    python = venv_with_pandas(tmp_path / "venv")
     version = result.version
 
     # built from the newest version in dist/, reproducibly

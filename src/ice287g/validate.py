@@ -81,6 +81,12 @@ def _quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
+def _rows(frame: pd.DataFrame, limit: int = 3) -> list[str]:
+    """The first rows of ``frame``, each as ``column=value, ...``."""
+    shown = frame.head(limit).astype(object).where(frame.head(limit).notna(), None)
+    return [", ".join(f"{k}={v!r}" for k, v in row.items()) for row in shown.to_dict("records")]
+
+
 def _describe(result) -> dict:
     config = result.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k in ("column", "column_list", "column_A", "column_B")}
@@ -179,6 +185,10 @@ def validate(plan: Plan, report_dir: Path, parameters: dict) -> dict:
             for failure in suite["failed"]:
                 target = failure.get("column") or failure.get("column_list") or "table"
                 extra = failure.get("examples") or failure.get("observed_value") or failure.get("error")
+                if failure["expectation"] == "expect_table_row_count_to_equal":
+                    # a derived table of offending rows (formula-like cells, counts that do not add
+                    # up) must be empty: its rows are what to read, not their count
+                    extra = f"{extra} rows: " + "; ".join(_rows(plan.frames[suite["suite"]]))
                 lines.append(f"{suite['suite']}: {failure['expectation']} on {target} failed (e.g. {extra})")
         docs = report_dir / DATA_DOCS / "index.html"
         raise ValidationFailed("validation", "\n  " + "\n  ".join(lines) + f"\n  report: {docs}")
