@@ -25,6 +25,7 @@ import pytest
 from conftest import (
     PENDING_HEADER,
     REPO,
+    copy_folder,
     participating_rows,
     private_settings,
     register_in_mirror,
@@ -109,7 +110,7 @@ def project_copy(template: Path, folder: Path, shuffle: bool = False) -> Setting
 
 @dataclass(frozen=True)
 class Pair:
-    """Never changed by a test: a test that builds again works on a copy (``copy_of``)."""
+    """Never changed by a test: a test that builds again works on a copy (``copy_folder``)."""
 
     first: Settings
     first_result: BuildResult
@@ -132,12 +133,6 @@ def pair(template, tmp_path_factory) -> Pair:
     second = project_copy(template, tmp_path_factory.mktemp("second"), shuffle=True)
     second_result, _ = build_and_release(second, today=dt.date.today() + dt.timedelta(days=365))
     return Pair(first, first_result, first_changed, seconds, second, second_result, cold)
-
-
-def copy_of(settings: Settings, folder: Path) -> Settings:
-    """A private copy of one of the pair's folders (mirror, registry, store, build, dist, release)."""
-    shutil.copytree(settings.build_dir.parent, folder, symlinks=True)
-    return private_settings(folder)
 
 
 def test_two_folders_and_shuffled_rows_give_the_same_bytes(pair):
@@ -205,7 +200,7 @@ def _kill_when(process: subprocess.Popen, ready) -> None:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds dbt's process through /proc")
 def test_a_killed_build_leaves_nothing_behind_and_a_rerun_gives_the_same_package(pair, tmp_path):
     folder = tmp_path / "second"
-    settings = copy_of(pair.second, folder)
+    settings = copy_folder(pair.second.build_dir.parent, folder)
     validation = files_of(settings.build_dir / "validation")
     database = settings.database.read_bytes()
     reviews = files_of(settings.build_dir / "review")
@@ -255,7 +250,7 @@ def test_a_killed_build_leaves_nothing_behind_and_a_rerun_gives_the_same_package
 
 
 def test_a_backfill_is_the_next_revision_of_the_released_version(pair, tmp_path):
-    settings = copy_of(pair.first, tmp_path / "first")
+    settings = copy_folder(pair.first.build_dir.parent, tmp_path / "first")
     path = settings.mirror / "files" / BACKFILL
     registry = Registry.load(settings.registry)
     registry.add(
@@ -556,7 +551,7 @@ def test_a_kill_while_the_release_is_replaced_is_never_seen_and_the_next_build_f
     from ice287g.loader import RELEASE_JOURNAL, load
 
     # the pair's first folder as built, before its release was written
-    settings = copy_of(pair.first, tmp_path / "first")
+    settings = copy_folder(pair.first.build_dir.parent, tmp_path / "first")
     shutil.rmtree(settings.release)
     killed = _write_release_and_die(settings.build_dir.parent, after=2)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]

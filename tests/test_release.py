@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, git
 
 from ice287g.errors import InputError
 from ice287g.registry import FIELDS
@@ -26,12 +26,6 @@ from ice287g.release import (
 )
 
 BIN = Path(sys.executable).parent
-IDENTITY = ("-c", "user.name=Test Maintainer", "-c", "user.email=maintainer@example.org")
-
-
-def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", "-C", str(root), *IDENTITY, *args], capture_output=True, text=True, check=True)
-    return result.stdout
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 from conftest import REPO, participating_rows, private_settings, write_workbook
 
-from ice287g.build import MAX_ROW_LOSS, build, validation_parameters
+from ice287g.build import MAX_ROW_LOSS, build, gate_frames, validation_parameters
 from ice287g.errors import ProjectError
 from ice287g.project import README_END, README_START, readme_with_vars, tuning_vars, vars_markdown
 from ice287g.schema import RESOURCES, data_tests_of_models, load_manifest, resource_schemas
 from ice287g.settings import Settings
-from ice287g.suites import GENERATORS, Plan, generated_suites, plan, relationship_targets
+from ice287g.suites import GENERATORS, Plan, generated_suites, plan
 from ice287g.validate import ValidationFailed, check_frames, validate
 
 
@@ -25,10 +25,7 @@ def built(small_build_template):
     folder, _, _ = small_build_template
     settings = private_settings(folder)
     manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
-    with duckdb.connect(str(settings.database), read_only=True) as con:
-        tables = sorted(set(RESOURCES) | relationship_targets(manifest))
-        frames = {name: con.execute(f"select * from {name}").df() for name in tables}
-    return settings, manifest, frames
+    return settings, manifest, gate_frames(settings.database, manifest)
 
 
 def test_every_yaml_test_of_a_mart_has_a_generated_expectation(built):
@@ -204,8 +201,6 @@ def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_pa
     import json
     import subprocess
     import sys
-
-    import duckdb
 
     from ice287g.dbt import finish_dbt
 

@@ -67,6 +67,11 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     return round(time.perf_counter() - start, 2), value
 
 
+def ratio(seconds: float, of: float) -> float:
+    """``seconds`` as a multiple of ``of`` (a run too quick to time counts as 0.01 s)."""
+    return seconds / max(of, 0.01)
+
+
 def held_back(registry: Registry, root: Path) -> Entry:
     """The newest participating list, in the order ``add`` sees lists (its name's date as the
     reviewed fixes correct it, never past its archive time): the day's update. A name's date alone
@@ -158,7 +163,7 @@ def reading(settings: Settings) -> dict:
     figures["read_seconds"], figures["rows_read"] = timed(project)
     figures["calamine_floor_seconds"], _ = timed(calamine)
     figures["openpyxl_seconds"], _ = timed(openpyxl)
-    figures["read_speedup"] = round(figures["openpyxl_seconds"] / max(figures["read_seconds"], 0.01), 1)
+    figures["read_speedup"] = round(ratio(figures["openpyxl_seconds"], figures["read_seconds"]), 1)
     return figures
 
 
@@ -219,15 +224,15 @@ def report(figures: dict) -> None:
         prefix = "cold" if key == "scale" else key
         stages = source[f"{prefix}_stages"]
         total = source[f"{prefix}_seconds"]
-        ratio = f"{total / max(figures['calamine_floor_seconds'], 0.01):.1f}"
-        table.add_row(label, f"{total:.1f}", ratio, *(f"{stages.get(s, 0):.1f}" for s in STAGES))
+        floor = f"{ratio(total, figures['calamine_floor_seconds']):.1f}"
+        table.add_row(label, f"{total:.1f}", floor, *(f"{stages.get(s, 0):.1f}" for s in STAGES))
     console.print(table)
     reads = Table(title="reading every workbook")
     for column in ("project reader s", "x floor", "calamine floor s", "openpyxl loop s", "speed-up"):
         reads.add_column(column, justify="right")
     reads.add_row(
         f"{figures['read_seconds']:.1f}",
-        f"{figures['read_seconds'] / max(figures['calamine_floor_seconds'], 0.01):.1f}",
+        f"{ratio(figures['read_seconds'], figures['calamine_floor_seconds']):.1f}",
         f"{figures['calamine_floor_seconds']:.1f}",
         f"{figures['openpyxl_seconds']:.1f}",
         f"{figures['read_speedup']:.0f}x",
@@ -266,8 +271,8 @@ def against_targets(figures: dict) -> list[dict]:
     """Each ratio target with the ratio this run measured."""
     rows = []
     for figure, of, bound in RATIO_TARGETS:
-        ratio = figures[figure] / max(figures[of], 0.01)
-        rows.append({"figure": figure, "of": of, "ratio": round(ratio, 2), "bound": bound, "met": ratio <= bound})
+        measured = ratio(figures[figure], figures[of])
+        rows.append({"figure": figure, "of": of, "ratio": round(measured, 2), "bound": bound, "met": measured <= bound})
     return rows
 
 
@@ -286,9 +291,7 @@ def main(
             figures["scale"] = scaled(settings, scale, Path(tmp) / "scaled")
             figures["scale"]["peak_rss_mb"] = peak_rss_mb()
             figures["scale"]["growth"] = {
-                stage: round(
-                    figures["scale"]["cold_stages"].get(stage, 0) / max(figures["cold_stages"][stage], 0.01), 1
-                )
+                stage: round(ratio(figures["scale"]["cold_stages"].get(stage, 0), figures["cold_stages"][stage]), 1)
                 for stage in STAGES
             }
     figures["targets"] = against_targets(figures)

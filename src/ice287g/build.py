@@ -210,6 +210,14 @@ PUBLISHED_MODELS = "path:models/marts"
 DBT_TESTS = ["test", "--exclude", PUBLISHED_MODELS]
 
 
+def gate_frames(database: Path, manifest: dict) -> dict[str, pd.DataFrame]:
+    """The tables the Great Expectations gate reads, from the built ``database``: the published
+    ones and those their relationship tests point at (seeds included)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = sorted(set(RESOURCES) | relationship_targets(manifest))
+        return {name: con.execute(f"select * from {name}").df() for name in tables}
+
+
 def _validate(
     settings: Settings, manifest: dict, frames: dict, report: Path, registered: int, today: dt.date | None
 ) -> ValidationFailed | None:
@@ -285,9 +293,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         run_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS)
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
-        with duckdb.connect(str(work_db), read_only=True) as con:
-            tables = sorted(set(RESOURCES) | relationship_targets(manifest))
-            frames = {name: con.execute(f"select * from {name}").df() for name in tables}
+        frames = gate_frames(work_db, manifest)
         lap("dbt")
 
         # dbt's data tests and Great Expectations read the same finished tables, one in dbt's

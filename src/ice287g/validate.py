@@ -83,7 +83,8 @@ def _quiet_gx() -> None:
 
 def _rows(frame: pd.DataFrame, limit: int = 3) -> list[str]:
     """The first rows of ``frame``, each as ``column=value, ...``."""
-    shown = frame.head(limit).astype(object).where(frame.head(limit).notna(), None)
+    first = frame.head(limit)
+    shown = first.astype(object).where(first.notna(), None)
     return [", ".join(f"{k}={v!r}" for k, v in row.items()) for row in shown.to_dict("records")]
 
 
