@@ -20,13 +20,16 @@ build: $(STAMP)
 wheel: $(STAMP)
 	$(BIN)/python -m ice287g.wheel
 
-# Everything, the real archive in ../shared included (what CI runs), with the slowest tests listed.
+# Everything, the real archive in ../shared included (what CI runs), with the slowest tests listed;
+# in one worker process per core (WORKERS=1 for one process), each test module in one worker.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 test: $(STAMP)
-	$(BIN)/python -m pytest --durations=25
+	$(PYTEST) --durations=25
 
 # The inner loop: everything but the tests marked integration (the real archive's builds).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration" --durations=10
+	$(PYTEST) -m "not integration" --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -69,6 +69,30 @@ def pytest_sessionstart(session):
     TIMES["session_start"] = time.monotonic()
 
 
+# The suite runs in worker processes (pytest-xdist, `make test`). A fixture lives in each worker
+# that uses it, so tests run in groups: the real archive's in one group (its two builds happen
+# once), every other module in a group of its own (its module fixtures are built once).
+REAL_ARCHIVE_FIXTURES = {"archive_clone", "archive_build", "archive_next"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        real = REAL_ARCHIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("real-archive" if real else item.module.__name__))
+
+
+def pytest_sessionfinish(session):
+    # a worker hands its measure of the cold build to the controller, which prints the summary
+    if hasattr(session.config, "workeroutput") and "cold_build" in TIMES:
+        session.config.workeroutput["cold_build"] = TIMES["cold_build"]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    if "cold_build" in getattr(node, "workeroutput", {}):
+        TIMES["cold_build"] = node.workeroutput["cold_build"]
+
+
 def pytest_terminal_summary(terminalreporter):
     if "cold_build" in TIMES:
         suite = time.monotonic() - TIMES["session_start"]

@@ -34,7 +34,7 @@ from ice287g.committed import (
     write_release,
 )
 from ice287g.csvfile import write_atomically
-from ice287g.dbt import finish_dbt, run_dbt, start_dbt
+from ice287g.dbt import finish_dbt, prepare_dbt, start_dbt, stop_dbt
 from ice287g.errors import InputError
 from ice287g.lock import checkout_lock
 from ice287g.package import assemble, publish, version_for
@@ -277,6 +277,8 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
     write_atomically(work / "pid", f"{os.getpid()}\n".encode())
     work_db = work / settings.database.name
     report = work / "validation"
+    # both dbt processes import dbt now, while the workbooks are read and the models run
+    models, tests = prepare_dbt(work_db), prepare_dbt(work_db)
     try:
         if settings.database.exists():
             shutil.copy2(settings.database, work_db)
@@ -290,7 +292,8 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         lap("read")
 
         tell("dbt: seeds and models")
-        run_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS)
+        start_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS, prepared=models)
+        finish_dbt(models, settings.build_dir, DBT_MODELS, work_db)
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
         frames = gate_frames(work_db, manifest)
@@ -299,14 +302,8 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         # dbt's data tests and Great Expectations read the same finished tables, one in dbt's
         # process and one in this: run side by side, they take the time of the slower
         tell("dbt tests and Great Expectations, side by side")
-        tests = start_dbt(settings.root, work_db, settings.build_dir, DBT_TESTS)
-        try:
-            failure = _validate(settings, manifest, frames, report, len(registry), today)
-        except BaseException:
-            # no dbt may outlive the build: it holds the work database, which is removed next
-            tests.kill()
-            tests.wait()
-            raise
+        start_dbt(settings.root, work_db, settings.build_dir, DBT_TESTS, prepared=tests)
+        failure = _validate(settings, manifest, frames, report, len(registry), today)
         finish_dbt(tests, settings.build_dir, DBT_TESTS, work_db)
         if failure:
             # the failed report is kept for reading beside the last good one, which stays in place
@@ -351,6 +348,9 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         # a full or read-only disk, or too little memory: the machine's refusal, said as one line
         raise InputError(str(work_db), f"DuckDB could not go on ({type(exc).__name__}: {exc})") from exc
     finally:
+        # no dbt may outlive the build: it would hold the work database, which is removed next
+        stop_dbt(models)
+        stop_dbt(tests)
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(loaded, settings.database, version, folder, is_new, descriptor, seconds, warnings)
 

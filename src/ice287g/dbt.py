@@ -17,15 +17,9 @@ import duckdb
 from ice287g.errors import ProjectError
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-def start_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> subprocess.Popen:
-    """Start ``dbt <args>`` on ``database`` and return at once; ``finish_dbt`` waits for it."""
-    build_dir, root = build_dir.absolute(), root.absolute()
-    target = build_dir / "dbt" / "target"
+def prepare_dbt(database: Path) -> subprocess.Popen:
+    """A dbt process for ``database``, started now, that imports dbt and waits for the command
+    ``start_dbt`` gives it (``ice287g.dbt_process``)."""
     # dbt runs in the database's folder and its profile names the file alone: a profile that held
     # the absolute path changed with every build folder, and dbt then parsed the project afresh
     # (about 9 s) where a copied target, or a saved parse, would have served
@@ -35,8 +29,25 @@ def start_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quie
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_NO_VERSION_CHECK": "True",
     }
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ice287g.dbt_process"], cwd=database.parent, env=env, stdin=subprocess.PIPE
+    )
+
+
+def start_dbt(
+    root: Path,
+    database: Path,
+    build_dir: Path,
+    args: list[str],
+    quiet: bool = True,
+    prepared: subprocess.Popen | None = None,
+) -> subprocess.Popen:
+    """Start ``dbt <args>`` on ``database`` (in ``prepared``, a process of ``prepare_dbt`` for
+    it, or a new one) and return at once; ``finish_dbt`` waits for it."""
+    build_dir, root = build_dir.absolute(), root.absolute()
+    target = build_dir / "dbt" / "target"
     command = [
-        dbt_executable(),
         *args,
         "--project-dir",
         str(root),
@@ -50,8 +61,19 @@ def start_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quie
     ]
     if quiet:
         command.append("--quiet")
-    database.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(command, cwd=database.parent, env=env)
+    process = prepared or prepare_dbt(database)
+    process.stdin.write((json.dumps(command) + "\n").encode())
+    process.stdin.close()
+    return process
+
+
+def stop_dbt(process: subprocess.Popen) -> None:
+    """Stop a dbt process that may still run (a failed build's): none may outlive the build."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    if process.stdin:
+        process.stdin.close()
 
 
 EXAMPLES = 3  # failing rows shown for each failed test

@@ -69,11 +69,19 @@ def _accepted_values(test, column, kwargs, frames, derived):
 
 
 def _in_table(*also: str) -> Callable:
-    """Values of the column must be values of the test's target column (or one of ``also``)."""
+    """Values of the column must be values of the test's target column (or one of ``also``): a
+    derived table of the rows whose value is neither, which must be empty.
+
+    Not a value set: GX re-serialises an expectation's whole configuration dozens of times while
+    it validates it, and a set of the FBI roster's 18,330 ORIs made that most of the gate's time."""
 
     def make(test, column, kwargs, frames, derived):
-        values = sorted({*frames[ref_target(kwargs["to"])][kwargs["field"]].dropna().tolist(), *also})
-        return [_expectation("expect_column_values_to_be_in_set", test, column=column, value_set=values)]
+        model, target = test["attached_node"].split(".")[-1], ref_target(kwargs["to"])
+        allowed = {*frames[target][kwargs["field"]].dropna(), *also}
+        frame = frames[model]
+        name = f"{model}_{column}_not_in_{target}_{kwargs['field']}"
+        derived[name] = frame[frame[column].notna() & ~frame[column].isin(allowed)].reset_index(drop=True)
+        return [(name, _expectation("expect_table_row_count_to_equal", test, value=0))]
 
     return make
 

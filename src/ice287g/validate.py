@@ -137,7 +137,10 @@ def validate(plan: Plan, report_dir: Path, parameters: dict) -> dict:
             progress_bars=ProgressBarsConfig(globally=False),
         ),
     )
-    source = context.data_sources.add_pandas("ice287g")
+    # one asset and batch definition for every frame (each run hands it its frame): GX saves its
+    # project configuration, as YAML, on every asset and batch definition it adds
+    frames = context.data_sources.add_pandas("ice287g").add_dataframe_asset("frames")
+    batch_definition = frames.add_batch_definition_whole_dataframe("all")
     outcomes = []
     published = set(plan.frames) & set(RESOURCES)
     for name in sorted(plan.frames, key=lambda n: (n not in published, n)):
@@ -146,7 +149,6 @@ def validate(plan: Plan, report_dir: Path, parameters: dict) -> dict:
         suite = context.suites.add(gx.ExpectationSuite(**plan.suites[name]))
         # one frame per suite, so no checkpoint: it would run a single definition and add nothing
         # the Data Docs need (they read the results the run stores in the context)
-        batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
         )
