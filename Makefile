@@ -21,9 +21,10 @@ wheel: $(STAMP)
 	$(BIN)/python -m ice287g.wheel
 
 # Everything, the real archive in ../shared included (what CI runs), with the slowest tests listed;
-# in one worker process per core (WORKERS=1 for one process), each test module in one worker.
+# in one worker process per core (WORKERS=1 for one process), each test module in one worker
+# (the scheduler is in tests/conftest.py).
 WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS)
 test: $(STAMP)
 	$(PYTEST) --durations=25
 

@@ -70,15 +70,35 @@ def pytest_sessionstart(session):
 
 
 # The suite runs in worker processes (pytest-xdist, `make test`). A fixture lives in each worker
-# that uses it, so tests run in groups: the real archive's in one group (its two builds happen
-# once), every other module in a group of its own (its module fixtures are built once).
+# that uses it, so each module runs whole in one worker (its module fixtures are built once), and
+# the modules that use the real archive's builds all in one (they are built once for the run).
+# By a scheduler of our own: xdist's `loadgroup` marks do not group under pytest 9.2, whose node
+# ids xdist 3.8 can no longer rename.
 REAL_ARCHIVE_FIXTURES = {"archive_clone", "archive_build", "archive_next"}
+REAL_ARCHIVE_MODULES = {"test_archive.py", "test_release_archive.py", "test_site.py"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        real = REAL_ARCHIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        item.add_marker(pytest.mark.xdist_group("real-archive" if real else item.module.__name__))
+        uses = REAL_ARCHIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses and item.path.name not in REAL_ARCHIVE_MODULES:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(uses)}: add {item.path.name} to REAL_ARCHIVE_MODULES in "
+                "tests/conftest.py, "
+                "so that the real archive is built once"
+            )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "real archive" if Path(module).name in REAL_ARCHIVE_MODULES else module
+
+    return ByModule(config, log)
 
 
 def pytest_sessionfinish(session):
@@ -202,7 +222,8 @@ def register_in_mirror(
     settings: Settings, name: str, rows, links=None, archived_at="2026-03-28T00:00:00Z", **workbook
 ) -> Path:
     """Write a workbook into the mirror folder and register it as an archive would."""
-    from ice287g.registry import Registry, make_entry, sha256_of
+    from ice287g.hashing import sha256_of
+    from ice287g.registry import Registry, make_entry
 
     path = write_workbook(settings.mirror / "files" / name, rows, links=links, **workbook)
     registry = Registry.load(settings.registry)
@@ -258,13 +279,12 @@ def small_build_template(tmp_path_factory) -> tuple[Path, BuildResult, tuple[str
     """The small archive built and released once for the whole run (``small_built`` hands each test
     a copy); dbt's parse of it then serves every later build of the run (DBT_PARTIAL_PARSE_FILE_PATH:
     dbt reads the saved parse from there and checks it against the project, file by file)."""
-    from ice287g.build import build, write_committed_release
+    from ice287g.build import build_release
 
     folder = tmp_path_factory.mktemp("small-build")
     settings = private_settings(folder)
     register_small_archive(settings)
-    result = build(settings, say=lambda _m: None)
-    changed = write_committed_release(settings, result)
+    result, changed = build_release(settings, say=lambda _m: None, reuse=False)
     saved = tmp_path_factory.mktemp("dbt-parse") / "partial_parse.msgpack"
     shutil.copy2(settings.build_dir / "dbt" / "target" / "partial_parse.msgpack", saved)
     os.environ["DBT_PARTIAL_PARSE_FILE_PATH"] = str(saved)
@@ -360,8 +380,8 @@ def http_folder(tmp_path):
 
 def reference_rows(mirror: Path, files: dict[str, str]) -> list:
     """Write each text into ``mirror`` and return a registry row (``Reference``) for each file."""
+    from ice287g.hashing import sha256_of
     from ice287g.references import Reference, name_for
-    from ice287g.registry import sha256_of
 
     references = []
     for file_name, text in files.items():

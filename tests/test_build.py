@@ -14,7 +14,8 @@ from conftest import participating_rows, register_in_mirror
 from ice287g import build as build_module
 from ice287g.build import build
 from ice287g.errors import InputError
-from ice287g.registry import Registry, make_entry, sha256_of
+from ice287g.hashing import sha256_of
+from ice287g.registry import Registry, make_entry
 from ice287g.validate import ValidationFailed
 
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import participating_rows
 
 from ice287g import fingerprint
-from ice287g.build import build, write_committed_release
+from ice287g.build import build, build_release
 from ice287g.errors import InputError
 from ice287g.intake import add_files
 
@@ -16,20 +16,15 @@ def files_of(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def build_and_release(settings, say=lambda _m: None, reuse=True):
-    result = build(settings, say=say, reuse=reuse)
-    return result, write_committed_release(settings, result)
-
-
 def test_nothing_new_is_reused_a_changed_input_or_output_is_built_again(small_archive, make_workbook):
     """One chain of builds in one folder (each step needs the record the one before left)."""
     settings = small_archive
-    first, changed = build_and_release(settings)
+    first, changed = build_release(settings)
     assert changed and not first.is_reused
     dist, release, database = files_of(settings.dist), files_of(settings.release), settings.database.read_bytes()
 
     said: list[str] = []
-    again, changed = build_and_release(settings, say=said.append)
+    again, changed = build_release(settings, say=said.append)
     assert again.is_reused and changed == []
     assert "dbt" not in again.stage_seconds and "validate" not in again.stage_seconds
     assert any("reused" in line for line in said)
@@ -48,7 +43,7 @@ def test_nothing_new_is_reused_a_changed_input_or_output_is_built_again(small_ar
     report = settings.build_dir / "validation" / "validation.json"
     good = report.read_bytes()
     report.write_text("{}")
-    full, changed = build_and_release(settings)
+    full, changed = build_release(settings)
     assert not full.is_reused and not full.is_new_version and changed == [] and report.read_bytes() == good
     assert full.version == first.version and files_of(settings.dist) == dist and files_of(settings.release) == release
     assert (full.load.files_read, full.load.files_total, full.load.rows_total) == (0, 2, 4)
@@ -66,7 +61,7 @@ def test_nothing_new_is_reused_a_changed_input_or_output_is_built_again(small_ar
 
     # a new list: built, and only the new file read
     add_files(settings, [make_workbook("participatingAgencies03022026am.xlsx", participating_rows(4))])
-    result, _ = build_and_release(settings)
+    result, _ = build_release(settings)
     assert not result.is_reused and result.is_new_version
     assert (result.load.files_read, result.load.files_total, result.load.rows_total) == (1, 3, 8)
 

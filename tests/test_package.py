@@ -20,10 +20,11 @@ from ice287g.build import build
 from ice287g.errors import InputError
 from ice287g.loader import load
 from ice287g.schema import RESOURCES, load_manifest
+from ice287g.versions import version_for, version_key
 
 # the versions the small archives build into, under the current METHOD_RELEASE
-FIRST = package_module.version_for(dt.date(2026, 3, 1))
-SECOND = package_module.version_for(dt.date(2026, 3, 4))
+FIRST = version_for(dt.date(2026, 3, 1))
+SECOND = version_for(dt.date(2026, 3, 4))
 
 QUIET = {"say": lambda _m: None}
 
@@ -166,9 +167,9 @@ def test_csv_types_follow_the_table_schema(small_built):
 
 
 def test_version_scheme():
-    assert package_module.version_for(dt.date(2026, 3, 19), 0) == "2026.3.19"
-    assert package_module.version_for(dt.date(2026, 3, 19), 2) == "2026.3.19.2"
-    ordered = sorted(["2026.3.19.1", "2026.10.1", "2026.3.19", "2026.3.2"], key=package_module.version_key)
+    assert version_for(dt.date(2026, 3, 19), 0) == "2026.3.19"
+    assert version_for(dt.date(2026, 3, 19), 2) == "2026.3.19.2"
+    ordered = sorted(["2026.3.19.1", "2026.10.1", "2026.3.19", "2026.3.2"], key=version_key)
     assert ordered == ["2026.3.2", "2026.3.19", "2026.3.19.1", "2026.10.1"]
 
 

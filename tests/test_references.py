@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO, reference_rows
 
 from ice287g.errors import InputError
+from ice287g.hashing import sha256_of
 from ice287g.references import (
     FIELDS,
     load_references,
@@ -19,7 +20,6 @@ from ice287g.references import (
     seed_registry,
     to_csv,
 )
-from ice287g.registry import sha256_of
 from ice287g.settings import Settings
 from ice287g.store import Store, suffix_for
 

@@ -21,9 +21,9 @@ from ice287g.release import (
     changelog_section,
     release,
     repository_url,
-    version_date,
     write_citation,
 )
+from ice287g.versions import version_date
 
 BIN = Path(sys.executable).parent
 

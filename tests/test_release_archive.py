@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from conftest import NEXT_DAY, REPO, git
 
-from ice287g.package import version_for as package_version
 from ice287g.release import changelog_section
+from ice287g.versions import version_for as package_version
 
 pytestmark = pytest.mark.integration
 

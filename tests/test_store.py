@@ -11,7 +11,8 @@ import pytest
 from conftest import participating_rows, write_workbook
 
 from ice287g.errors import InputError
-from ice287g.registry import entry_problems, make_entry, sha256_of
+from ice287g.hashing import sha256_of
+from ice287g.registry import entry_problems, make_entry
 from ice287g.store import Store, resolve
 
 

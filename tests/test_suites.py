@@ -356,7 +356,8 @@ def test_a_formula_like_text_cell_fails_the_gate_unless_reviewed(built, tmp_path
 def test_a_published_formula_stops_the_build_at_the_gate(tmp_path):
     import openpyxl
 
-    from ice287g.registry import Registry, make_entry, sha256_of
+    from ice287g.hashing import sha256_of
+    from ice287g.registry import Registry, make_entry
 
     settings = private_settings(tmp_path)
     path = write_workbook(settings.mirror / "files" / "participatingAgencies03012026am.xlsx", participating_rows(3))

@@ -34,9 +34,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ice287g.build import BuildResult, build, resolve_all, write_committed_release
+from ice287g.build import BuildResult, build_release, resolve_all
+from ice287g.hashing import sha256_of
 from ice287g.intake import date_fixes, list_candidates
-from ice287g.registry import Entry, Registry, sha256_of
+from ice287g.registry import Entry, Registry
 from ice287g.settings import Settings
 from ice287g.store import Store, suffix_for
 
@@ -90,10 +91,8 @@ def write_registry(path: Path, entries: list[Entry]) -> None:
 def run_build(settings: Settings) -> tuple[float, dict[str, float], BuildResult]:
     """One build and its write of the committed release (what `make build` does), timed."""
     start = time.perf_counter()
-    result = build(settings, say=lambda _m: None, reuse=True)
-    release_start = time.perf_counter()
-    write_committed_release(settings, result)
-    stages = {**result.stage_seconds, "release": time.perf_counter() - release_start}
+    result, _ = build_release(settings, say=lambda _m: None, reuse=True)
+    stages = result.stage_seconds
     return round(time.perf_counter() - start, 2), {k: round(v, 2) for k, v in stages.items()}, result
 
 

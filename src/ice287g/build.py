@@ -37,7 +37,7 @@ from ice287g.csvfile import write_atomically
 from ice287g.dbt import finish_dbt, prepare_dbt, start_dbt, stop_dbt
 from ice287g.errors import InputError
 from ice287g.lock import checkout_lock
-from ice287g.package import assemble, publish, version_for
+from ice287g.package import assemble, publish
 from ice287g.project import var
 from ice287g.rawload import LoadReport, load_raw
 from ice287g.readme import write_release_texts
@@ -49,6 +49,7 @@ from ice287g.site import publish_site
 from ice287g.store import Store, resolve
 from ice287g.suites import plan, relationship_targets
 from ice287g.validate import ValidationFailed, check_frames, validate
+from ice287g.versions import version_for
 
 
 @dataclass
@@ -382,10 +383,15 @@ def write_committed_release(settings: Settings, result: BuildResult) -> list[str
 
 
 def build_release(
-    settings: Settings, say: Callable[[str], None] = print, reuse: bool = True
+    settings: Settings, say: Callable[[str], None] = print, reuse: bool = True, today: dt.date | None = None
 ) -> tuple[BuildResult, list[str]]:
     """Build, then write the committed release, under one hold of the build lock (no other build
-    slips in between); the build's result and the release paths that changed."""
+    slips in between): what `ice287g build` does, and the one way the CLI, `release`, the bench and
+    the tests run it. The build's result (its stages timed, the release's writing as "release") and
+    the release paths that changed."""
     with checkout_lock(settings):
-        result = build(settings, say=say, reuse=reuse)
-        return result, write_committed_release(settings, result)
+        result = build(settings, say=say, today=today, reuse=reuse)
+        clock = time.perf_counter()
+        changed = write_committed_release(settings, result)
+        result.stage_seconds["release"] = time.perf_counter() - clock
+        return result, changed

@@ -26,9 +26,9 @@ from ice287g import PACKAGE_NAME, history, inflate
 from ice287g.changes import compare, render
 from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
+from ice287g.hashing import sha256_of
 from ice287g.loader import MAX_MEMBER_BYTES, RELEASE_JOURNAL, zip_package_prefix
-from ice287g.package import VERSION_PATTERN, base_version, version_for, version_key
-from ice287g.registry import sha256_of
+from ice287g.versions import VERSION_PATTERN, base_version, method_release, version_for, version_key
 
 INDEX = "releases.csv"
 CHANGELOG = "CHANGELOG.md"
@@ -103,10 +103,6 @@ def check_index(release: Path, entry: dict[str, str]) -> bool:
     return False
 
 
-def _method_release(version: str) -> int:
-    return version_key(version)[3]
-
-
 def table_entry(folder: Path) -> dict[str, str]:
     """``<table>_rows`` and ``<table>_sha256`` of every ``data/<table>.csv`` in ``folder``: the
     columns of an index line that the version's number and descriptor do not enter into."""
@@ -119,7 +115,7 @@ def table_entry(folder: Path) -> dict[str, str]:
 
 def release_version(release: Path, base: str, staged: Path) -> str:
     """The version of the package whose tables are in ``staged`` (``data/<table>.csv``), when its
-    newest publication and method make the version ``base`` (see ``package.version_for``).
+    newest publication and method make the version ``base`` (see ``versions.version_for``).
 
     Decided from ``releases.csv`` and the tables alone, so a fresh clone rebuilds the same version:
     - the tables of a released version of ``base`` (it, or one of its backfill revisions): that version;
@@ -172,9 +168,9 @@ def _missing_snapshots(release: Path, version: str, staged: Path) -> set[str]:
 def method_notes(root: Path, version: str, since: str | None) -> str:
     """The reviewed notes on what changed in the method (``sources/method-releases/<n>.md``) when
     ``version`` is the first release of its method release after ``since``; else empty."""
-    if since is None or _method_release(since) == _method_release(version):
+    if since is None or method_release(since) == method_release(version):
         return ""
-    path = root / "sources" / "method-releases" / f"{_method_release(version)}.md"
+    path = root / "sources" / "method-releases" / f"{method_release(version)}.md"
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
@@ -192,9 +188,12 @@ def changelog_entry(release: Path, staged: Path, version: str, root: Path) -> st
 
 def _sections(release: Path) -> dict[str, str]:
     path = release / CHANGELOG
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8")
+    return changelog_sections(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def changelog_sections(text: str) -> dict[str, str]:
+    """The sections of a CHANGELOG.md, each from its ``## `` heading to the next, by title (the
+    heading less ``## <package name> ``: the version and what follows it)."""
     starts = [m.start() for m in SECTION.finditer(text)] + [len(text)]
     sections = {}
     for start, end in itertools.pairwise(starts):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ice287g.loader import SUMS, parse_sums
+from ice287g.hashing import parse_sums
+from ice287g.loader import SUMS
 
 EXAMPLES = 3
 EXAMPLE_LENGTH = 60

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import ice287g
 from ice287g.csvfile import write_atomically
-from ice287g.registry import sha256_of
+from ice287g.hashing import sha256_of
 from ice287g.settings import Settings
 
 RECORD = "last-build.json"

@@ -12,13 +12,13 @@ Only the standard library: ``ice287g.loader`` uses this, and a reader needs no b
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import subprocess
 from pathlib import Path
 
 from ice287g.errors import InputError
+from ice287g.hashing import sha256_bytes
 
 INDEX = "releases.csv"
 DESCRIPTOR = "datapackage.json"
@@ -105,7 +105,7 @@ def export(root: Path, version: str, target: Path) -> Path:
 
 
 def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return sha256_bytes(data)
 
 
 def versions(root: Path) -> list[dict[str, str]]:

@@ -24,6 +24,7 @@ from ice287g import ICE_PAGE
 from ice287g.csvfile import read_rows, rows_text, write_atomically
 from ice287g.download import DOWNLOAD_DEADLINE_SECONDS, MAX_DOWNLOAD_BYTES, download, safe_file_name, session
 from ice287g.errors import InputError
+from ice287g.hashing import sha256_of
 from ice287g.layouts import LIST_KINDS, Layout, detect_workbook, load_layouts
 from ice287g.lock import checkout_lock
 from ice287g.registry import (
@@ -34,11 +35,10 @@ from ice287g.registry import (
     entry_problems,
     make_entry,
     mirror_entries,
-    sha256_of,
-    utc_text,
 )
 from ice287g.settings import Settings
 from ice287g.store import Store, suffix_for
+from ice287g.timestamps import utc_text
 from ice287g.workbook import read_workbook
 
 # How far a list's data rows may stray from the list of its kind before it, from the archive's

@@ -65,13 +65,12 @@ import pooch
 
 from ice287g import inflate
 from ice287g.errors import InputError
+from ice287g.hashing import parse_sums, sha256_of
+from ice287g.versions import list_versions
 
 PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "number": "Float64", "string": "string"}
 DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
-# the version folder names of ice287g.package (not imported: it needs duckdb)
-# <date>, <date>.<method release>, or <date>.<method release>.<backfill revision>
-VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 AS_OF_TABLES = ("listings", "agreements")
 # A member of a package zip is inflated at most to this: the largest table of a release is about
 # 6 MB as CSV, and a zip that claims more is no package of ours (a 1 GiB member once filled /tmp).
@@ -159,19 +158,6 @@ def _pin(sha256: str | None) -> str | None:
     if not re.fullmatch(r"[0-9a-f]{64}", value):
         raise InputError(str(sha256), "a sha256 pin is 64 hexadecimal digits (optionally after 'sha256:')")
     return value
-
-
-def parse_sums(data: bytes, label: str) -> dict[str, str]:
-    """``<hex>  <relative path>`` lines (``sha256sum`` format) -> {normalized path: hex}."""
-    sums = {}
-    for line in data.decode("utf-8").splitlines():
-        if not line.strip():
-            continue
-        match = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](.+)", line)
-        if not match:
-            raise InputError(label, f"not a sha256sum line: {line!r}")
-        sums[posixpath.normpath(match[2])] = match[1].lower()
-    return sums
 
 
 def _relative(path: object, label: str) -> str:
@@ -325,14 +311,6 @@ def _zip_file(stack: ExitStack, file: Path | io.BytesIO, where: str) -> zipfile.
         raise InputError(where, f"not a zip file ({exc})") from exc
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --- downloads ---------------------------------------------------------------------------------
 
 
@@ -419,14 +397,6 @@ def _open_url(url: str, pin: str | None, version: str | None, stack: ExitStack) 
 # --- where the package is ----------------------------------------------------------------------
 
 
-def _versions(folder: Path) -> list[str]:
-    """The version folders in ``folder``, oldest first (as ice287g.package.list_versions)."""
-    if not folder.is_dir():
-        return []
-    found = [p.name for p in folder.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
-    return sorted(found, key=lambda v: [int(part) for part in v.split(".")] + [0] * (3 - v.count(".")))
-
-
 def _default_folder(version: str | None, stack: ExitStack) -> Path:
     """The newest (or ``version``) built in dist/; else the release committed at the root; else,
     for a ``version``, that release read back from the checkout's git history."""
@@ -434,7 +404,7 @@ def _default_folder(version: str | None, stack: ExitStack) -> Path:
 
     settings = Settings.from_env()
     dist = settings.dist
-    built = _versions(dist)
+    built = list_versions(dist)
     if built and version is None:
         return dist / built[-1]
     if version in built:
@@ -477,14 +447,14 @@ def _open_source(source: str | os.PathLike | None, version: str | None, pin: str
     if path.is_dir():
         if version and (path / version).is_dir():
             path = path / version
-        elif not (path / DESCRIPTOR).is_file() and _versions(path):
-            path = path / _versions(path)[-1]  # a folder of versions, like dist/: the newest
+        elif not (path / DESCRIPTOR).is_file() and list_versions(path):
+            path = path / list_versions(path)[-1]  # a folder of versions, like dist/: the newest
         read, label = _folder_reader(path)
         return _open(str(path), read, label, descriptor_pin=pin, version=version)
     if path.is_file():
         if zipfile.is_zipfile(path):
             if pin:
-                actual = _file_sha256(path)
+                actual = sha256_of(path)
                 if actual != pin:
                     raise ChecksumMismatch(text, f"SHA256 hash of the zip is {actual}, not the pinned {pin}")
             return _open_zip(_zip_file(stack, path, text), text, version)

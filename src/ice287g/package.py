@@ -8,10 +8,8 @@ newest capture or archive time known of the registered snapshots, never the wall
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -19,43 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-from ice287g import ICE_PAGE, METHOD_RELEASE, PACKAGE_NAME
+from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import InputError
-from ice287g.registry import TIMESTAMP_FORMAT, sha256_of
+from ice287g.hashing import sha256_of
 from ice287g.schema import ResourceSchema
+from ice287g.timestamps import TIMESTAMP_FORMAT
 
-# <year>.<month>.<day>[.<method release>[.<revision>]]: a revision is a backfill (see version_for)
-VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def version_for(newest_published: dt.date, release: int = METHOD_RELEASE, revision: int = 0) -> str:
-    """``<year>.<month>.<day>`` of the newest publication, then ``.<release>`` for method releases,
-    then ``.<revision>`` for a backfill: older snapshots registered after the date was released
-    (the method release is then written even when it is 0, so the parts keep their places)."""
-    version = f"{newest_published.year}.{newest_published.month}.{newest_published.day}"
-    if revision:
-        return f"{version}.{release}.{revision}"
-    return f"{version}.{release}" if release else version
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """(year, month, day, method release, revision): versions sort by it."""
-    parts = [int(p) for p in version.split(".")]
-    return tuple(parts + [0] * (5 - len(parts)))
-
-
-def base_version(version: str) -> str:
-    """The version without its backfill revision: the date and method release it belongs to."""
-    year, month, day, release, _ = version_key(version)
-    return version_for(dt.date(year, month, day), release)
-
-
-def list_versions(dist_dir: Path) -> list[str]:
-    if not dist_dir.exists():
-        return []
-    found = [p.name for p in dist_dir.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
-    return sorted(found, key=version_key)
 
 
 def _select(schema: ResourceSchema, for_csv: bool) -> str:

@@ -9,7 +9,6 @@ test fails when one lags behind the release.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,8 +16,10 @@ import pandas as pd
 
 from ice287g import PACKAGE_NAME, geography
 from ice287g.csvfile import write_atomically
+from ice287g.hashing import sha256_bytes
 from ice287g.project import README_END, README_START, replace_block, vars_markdown
-from ice287g.release import repository_url, version_date, write_citation
+from ice287g.release import repository_url, write_citation
+from ice287g.versions import version_date
 
 README = "README.md"
 MODEL_WORDS = {
@@ -139,7 +140,7 @@ def pin_markdown(release: Path, repository: str) -> str:
     """The README's recipes to pin the committed release, with its version and checksums."""
     raw = (release / "datapackage.json").read_bytes()
     version = json.loads(raw)["version"]
-    descriptor_sha = hashlib.sha256(raw).hexdigest()
+    descriptor_sha = sha256_bytes(raw)
     index = pd.read_csv(release / "releases.csv", dtype=str, keep_default_na=False)
     zip_sha = index.loc[index["version"] == version, "zip_sha256"].iloc[0]
     escaped = version.replace(".", r"\.")

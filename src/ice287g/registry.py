@@ -7,7 +7,6 @@ name makes. The file is written sorted and with fixed formatting so that it diff
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, fields
@@ -16,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from ice287g.csvfile import manifest_rows, read_rows, rows_text, write_atomically
 from ice287g.errors import InputError
 from ice287g.names import parse_name
+from ice287g.timestamps import TIMESTAMP_FORMAT, utc_text
 
 
 @dataclass(frozen=True)
@@ -61,30 +61,6 @@ class Entry:
 FIELDS = [f.name for f in fields(Entry)]
 # A mirror folder's list of its files, with their provenance (see ../shared/raw-snapshots/README.md).
 MANIFEST = "MANIFEST.csv"
-
-# The one text form of a UTC time, in the registries and in the published CSVs; DuckDB casts it
-# to a timestamp as it is, so the SQL side needs no copy of it.
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def utc_text(value: dt.datetime | str | None) -> str:
-    """An ISO timestamp normalised to UTC with a Z suffix, or empty."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

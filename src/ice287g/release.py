@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ice287g import PACKAGE_NAME
+from ice287g.committed import changelog_sections, committed_version
 from ice287g.csvfile import write_atomically
 from ice287g.errors import InputError
 
@@ -98,15 +99,6 @@ def repository_url(root: Path | None = None) -> str:
     raise InputError(str(_pyproject(root) or "pyproject.toml"), "[project.urls] names no Repository or Homepage")
 
 
-def version_date(version: str) -> dt.date:
-    """The date part of a version: ``2026.3.27.1`` -> 2026-03-27 (the newest publication)."""
-    parts = version.split(".")
-    try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except (IndexError, ValueError) as exc:
-        raise InputError(version, "not a version of the form <year>.<month>.<day>[.<release>]") from exc
-
-
 def _quoted(text: str) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(text, ensure_ascii=False)
@@ -167,12 +159,8 @@ def write_citation(folder: Path, version: str, date: dt.date | str, repository: 
 def changelog_section(changelog: str, version: str) -> str | None:
     """The section of CHANGELOG.md (from its ``## `` heading to the next) for exactly ``version``."""
     exact = re.compile(rf"(?<![\w.]){re.escape(version)}(?!\.?\w)")
-    lines = changelog.splitlines()
-    for start, line in enumerate(lines):
-        if line.startswith("## ") and exact.search(line):
-            end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-            return "\n".join(lines[start:end]).strip() + "\n"
-    return None
+    found = (body for title, body in changelog_sections(changelog).items() if exact.search(title))
+    return next((body.strip() + "\n" for body in found), None)
 
 
 def release_notes(root: Path, version: str) -> str:
@@ -211,10 +199,11 @@ def tag_exists(root: Path, tag: str) -> bool:
 
 
 def current_version(root: Path) -> str:
+    """The version of the release committed at ``root``; InputError when there is none."""
     descriptor = root / "datapackage.json"
     try:
-        version = json.loads(descriptor.read_text())["version"]
-    except (OSError, ValueError, KeyError) as exc:
+        version = committed_version(root)
+    except (OSError, ValueError) as exc:
         raise InputError(str(descriptor), f"no version to release ({exc})") from exc
     if not isinstance(version, str) or not version:
         raise InputError(str(descriptor), "no version to release")

@@ -21,7 +21,7 @@ from typing import Protocol
 import pooch
 
 from ice287g.errors import InputError
-from ice287g.registry import sha256_of
+from ice287g.hashing import sha256_of
 
 DEFAULT_SUFFIX = ".xlsx"
 

@@ -30,9 +30,9 @@ from pathlib import Path, PurePosixPath
 from packaging.version import InvalidVersion, Version
 
 from ice287g.errors import InputError
-from ice287g.package import VERSION_PATTERN, list_versions
-from ice287g.registry import sha256_of
+from ice287g.hashing import parse_sums, sha256_of
 from ice287g.settings import Settings, project_root
+from ice287g.versions import VERSION_PATTERN, list_versions, version_date
 
 DISTRIBUTION = "ice287g-data"
 IMPORT_NAME = "ice287g_data"
@@ -63,8 +63,8 @@ def wheel_version(version: str) -> str:
 
 def source_date_epoch(version: str) -> int:
     """Seconds from 1970 to midnight UTC of the version's date (``2026.3.27.1`` -> 2026-03-27)."""
-    year, month, day = (int(part) for part in version.split(".")[:3])
-    return int(dt.datetime(year, month, day, tzinfo=dt.UTC).timestamp())
+    day = version_date(version)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
 def package_folder(dist: Path, version: str | None = None) -> Path:
@@ -103,12 +103,7 @@ def checked_files(folder: Path) -> list[str]:
             str(descriptor_path), f"version {descriptor.get('version')!r} is not the folder's {folder.name}"
         )
 
-    sums: dict[str, str] = {}
-    for line in sums_path.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if not name:
-            raise InputError(str(sums_path), f"not a sha256sum line: {line!r}")
-        sums[name] = digest
+    sums = parse_sums(sums_path.read_bytes(), str(sums_path))
     for name, digest in sorted(sums.items()):
         path = _safe(folder, name)
         if not path.is_file():
