@@ -83,6 +83,19 @@ def suites_of(manifest: dict, frames: dict, table: str) -> Plan:
     return Plan({n: full.suites[n] for n in names}, {n: full.frames[n] for n in names})
 
 
+def test_a_mart_that_is_not_published_stops_the_build(built):
+    _, manifest, _ = built
+    resource_schemas(manifest)  # the marts as they are: each is published
+    changed = copy.deepcopy(manifest)
+    node = copy.deepcopy(changed["nodes"]["model.ice287g.counts"])
+    changed["nodes"]["model.ice287g.county_totals"] = {**node, "name": "county_totals"}
+    with pytest.raises(ProjectError, match=r"models/marts: .*marts not published \['county_totals'\]"):
+        resource_schemas(changed)
+    del changed["nodes"]["model.ice287g.county_totals"], changed["nodes"]["model.ice287g.counts"]
+    with pytest.raises(ProjectError, match=r"published tables with no mart \['counts'\]"):
+        resource_schemas(changed)
+
+
 def test_generated_rules_catch_what_the_yaml_forbids(built, tmp_path):
     settings, manifest, frames = built
     # the frames as built passed the gate (the build ran it)
@@ -188,6 +201,38 @@ def test_every_var_is_read_by_a_model_and_needs_a_reason(tmp_path):
     with pytest.raises(ProjectError, match="var 'b' has no comment"):
         tuning_vars(tmp_path)
     assert README_START in vars_markdown(REPO) and README_END in vars_markdown(REPO)
+
+
+def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
+    """The descriptions that state a rule's bound take it from its var: parsed with other values,
+    the published text says those, and no description repeats a window's value as a literal."""
+    import json as json_module
+
+    from ice287g.dbt import run_dbt
+
+    windows = {
+        "lineage_window_publications": 7,
+        "successor_window_days": 45,
+        "application_signing_window_days": 75,
+        "review_candidate_window_days": 120,
+    }
+    run_dbt(REPO, tmp_path / "x.duckdb", tmp_path, ["parse", "--vars", json_module.dumps(windows)])
+    manifest = load_manifest(tmp_path / "dbt" / "target" / "manifest.json")
+
+    def described(model: str, column: str) -> str:
+        node = manifest["nodes"][f"model.ice287g.{model}"]
+        return " ".join(node["columns"][column]["description"].split())
+
+    assert "at most 7 lists or 45 days after it left" in described("agreements", "status")
+    assert "and 75 days after its last" in described("applications", "outcome")
+    assert "first listed at most 120 days later" in described("review_lineage", "candidate_agreement_id")
+    defaults = {t.name: t.value for t in tuning_vars(REPO)}
+    for model, column, literal in (
+        ("agreements", "status", f"{defaults['successor_window_days']} days"),
+        ("applications", "outcome", f"{defaults['application_signing_window_days']} days"),
+        ("review_lineage", "candidate_agreement_id", f"{defaults['review_candidate_window_days']} days"),
+    ):
+        assert literal not in described(model, column), (model, column)
 
 
 def test_a_column_with_an_unknown_type_is_a_project_error(built):

@@ -2,9 +2,9 @@
 -- every withdrawn application, with the evidence a person needs to audit it in seconds (written to
 -- build/review/lineage_review.csv): the last list that showed it, and the best candidate for
 -- "it is still there under another name or date": the agreement of the same state and model
--- (any model for an application) listed after it left, first listed at most 90 days later: the
--- same agency first, then one of the same place (macro shares_place), then the most similar name;
--- with that similarity and the gap in days.
+-- (any model for an application) listed after it left, first listed at most
+-- review_candidate_window_days later: the same agency first, then one of the same place (macro
+-- shares_place), then the most similar name; with that similarity and the gap in days.
 with agencies as (
     select
         agency_id,
@@ -86,7 +86,8 @@ candidates as (
             and (claims.support_model = candidate.support_model or claims.kind = 'application')
             -- an empty last_listed_date: still listed
             and claims.last_listed_date <= coalesce(candidate.last_listed_date, date '9999-12-31')
-            and candidate.first_listed_date <= claims.last_listed_date + interval 90 day
+            and candidate.first_listed_date
+            <= claims.last_listed_date + to_days({{ var('review_candidate_window_days') }})
 )
 
 select

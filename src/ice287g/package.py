@@ -20,7 +20,7 @@ import duckdb
 from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import InputError
 from ice287g.hashing import sha256_of
-from ice287g.schema import ResourceSchema
+from ice287g.schema import RESOURCES, ResourceSchema
 from ice287g.timestamps import TIMESTAMP_FORMAT
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -88,9 +88,9 @@ def descriptor(
         "title": "ICE 287(g) agreements: the full published history",
         "description": (
             "Every archived copy of ICE's lists of agencies participating in the 287(g) program and of "
-            "pending applications, cleaned into versioned, validated tables: snapshots, publications, "
-            "agencies, agreements, applications, listings and counts by state and support model. "
-            "Each table is also published as Parquet beside its CSV (checksums in SHA256SUMS)."
+            f"pending applications, cleaned into versioned, validated tables: {', '.join(RESOURCES[:-1])} and "
+            f"{RESOURCES[-1]}. The version's folder and zip hold each table as CSV and as Parquet (checksums "
+            "in SHA256SUMS); a repository's committed release (data/) holds the CSVs."
         ),
         "version": version,
         "created": created,

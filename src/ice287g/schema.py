@@ -83,6 +83,23 @@ def data_tests_of_models(manifest: dict, project: str = "ice287g") -> dict[str, 
     return tests
 
 
+def check_published(manifest: dict, project: str = "ice287g") -> None:
+    """Every model in models/marts/ is a published resource of ``RESOURCES``, and each of those is
+    one: a new mart is not left out of the package without a word."""
+    marts = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == project and node["fqn"][1:2] == ["marts"]
+    }
+    if marts != set(RESOURCES):
+        unlisted, missing = sorted(marts - set(RESOURCES)), sorted(set(RESOURCES) - marts)
+        raise ProjectError(
+            "models/marts",
+            f"the marts and the published tables (ice287g.schema.RESOURCES) differ: marts not published {unlisted}, "
+            f"published tables with no mart {missing}; every mart is one published table",
+        )
+
+
 def model_node(manifest: dict, name: str, project: str = "ice287g") -> dict:
     node = manifest["nodes"].get(f"model.{project}.{name}")
     if node is None:
@@ -112,6 +129,7 @@ def pandas_type(model: str, column: dict) -> str:
 
 def resource_schemas(manifest: dict, project: str = "ice287g") -> list[ResourceSchema]:
     """One ResourceSchema per mart, fields in the order the YAML lists them."""
+    check_published(manifest, project)
     tests = data_tests_of_models(manifest, project)
     schemas = []
     for name in RESOURCES:
