@@ -8,10 +8,6 @@ with agreements as (
     select * from {{ ref('int_agreements') }}
 ),
 
-newest as (
-    select {{ newest_sequence('participating') }} as sequence
-),
-
 successors as (
     select
         previous.agreement_id,
@@ -38,17 +34,18 @@ successors as (
 select
     agreements.agreement_id,
     case
-        when agreements.last_sequence = newest.sequence then 'active'
+        when agreements.last_sequence = {{ newest_sequence('participating') }} then 'active'
         when successors.superseded_by is not null then 'superseded'
         else 'removed'
     end as status,
     case
-        when agreements.last_sequence = newest.sequence then 'on_newest_list'
+        when agreements.last_sequence = {{ newest_sequence('participating') }} then 'on_newest_list'
         when successors.is_within_lists then 'successor_within_lists'
         when successors.superseded_by is not null then 'successor_within_days'
         else 'no_successor'
     end as status_rule,
-    case when agreements.last_sequence < newest.sequence then successors.superseded_by end as superseded_by
+    case
+        when agreements.last_sequence < {{ newest_sequence('participating') }} then successors.superseded_by
+    end as superseded_by
 from agreements
-cross join newest
 left join successors on agreements.agreement_id = successors.agreement_id
