@@ -184,7 +184,7 @@ def test_the_readme_lists_every_tuning_var_as_dbt_project_yml_gives_it():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert vars_markdown(REPO) in readme, "README's tuning vars drifted from dbt_project.yml: run `ice287g docs`"
     names = [v.name for v in tuning_vars(REPO)]
-    assert "lineage_window_publications" in names and all(v.reason for v in tuning_vars(REPO))
+    assert "successor_window_publications" in names and all(v.reason for v in tuning_vars(REPO))
     # a README whose table shows another value for a var is stale, and `ice287g docs` mends it
     first = tuning_vars(REPO)[0]
     shown = f"| `{first.name}` | {first.value} |"
@@ -211,7 +211,7 @@ def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
     from ice287g.dbt import run_dbt
 
     windows = {
-        "lineage_window_publications": 7,
+        "successor_window_publications": 7,
         "successor_window_days": 45,
         "application_signing_window_days": 75,
         "review_candidate_window_days": 120,

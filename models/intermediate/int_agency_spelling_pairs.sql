@@ -11,7 +11,7 @@
 --     row to another's MOA: "Wayne County" to Whitfield County's, both listed at once);
 --   * handover: similar spellings (Jaro-Winkler at least var name_similarity_threshold, or one
 --     is the other plus whole words) where a row (list, model and signing date or county) listed
---     under one is listed under the other within var lineage_window_publications.
+--     under one is listed under the other within var respelling_window_publications.
 -- The handover rule never merges two known kinds of body that differ (a sheriff's office and a
 -- board of county commissioners sign different MOAs), nor spellings listed at the same time with
 -- different rows of one model (one agency does not hold two agreements of one model at once).
@@ -108,7 +108,7 @@ handovers as (
         on x.state_code = y.state_code and x.row_key = y.row_key
     where
         x.canonical_name <> y.canonical_name
-        and y.first_sequence - x.last_sequence between 1 and {{ var('lineage_window_publications') }}
+        and y.first_sequence - x.last_sequence between 1 and {{ var('respelling_window_publications') }}
 ),
 
 pairs as (

@@ -2,10 +2,10 @@
 -- with the rule that links them. This is the one place that decides "same agreement":
 --   * same_version: two runs of one version (agency, model, signing date): it left and came back;
 --   * redated: a run ends and another version of the same agency and model starts within var
---     lineage_window_publications (the nearest such), and the versions link the same MOA
+--     agreement_handover_window_publications (the nearest such), and the versions link the same MOA
 --     document, or the date moved earlier, or by at most var redate_max_days without two
 --     different documents. A handover that fails this is a re-signing: a new agreement (the
---     agreements mart calls the old one superseded). Runs listed in any order take part, so a
+--     old one is superseded in int_agreement_statuses). Runs listed in any order take part, so a
 --     date changed and changed back (A, B, A) is one agreement. A run that is re-attributed
 --     (below) is not also re-dated: the other agency kept its very date, and a version of the
 --     old agency starting then with another date is that agency's own new agreement (Parker
@@ -52,7 +52,7 @@ pairs as (
         a.signed_date as date_a,
         b.signed_date as date_b,
         a.last_sequence < b.first_sequence
-        and b.first_sequence <= a.last_sequence + {{ var('lineage_window_publications') }} as is_handover,
+        and b.first_sequence <= a.last_sequence + {{ var('agreement_handover_window_publications') }} as is_handover,
         a.first_sequence <= b.last_sequence and b.first_sequence <= a.last_sequence as is_concurrent,
         len(list_intersect(a.moa_documents, b.moa_documents)) > 0 as shares_document,
         len(a.moa_documents) > 0 and len(b.moa_documents) > 0
@@ -67,8 +67,8 @@ pairs as (
             a.state_code = b.state_code
             and a.support_model = b.support_model
             and a.run_key <> b.run_key
-            and b.first_sequence <= a.last_sequence + {{ var('lineage_window_publications') }}
-            and a.first_sequence <= b.last_sequence + {{ var('lineage_window_publications') }}
+            and b.first_sequence <= a.last_sequence + {{ var('agreement_handover_window_publications') }}
+            and a.first_sequence <= b.last_sequence + {{ var('agreement_handover_window_publications') }}
 ),
 
 same_version as (

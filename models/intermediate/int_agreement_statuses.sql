@@ -1,7 +1,7 @@
 -- One row per agreement: its status and the rule that decided it. Active on the newest
 -- participating list (rule on_newest_list); superseded when a later-signed agreement of the same
 -- agency and model was first listed while it was listed or soon after it left: within var
--- lineage_window_publications lists (successor_within_lists; the Wayback era has weeks between
+-- successor_window_publications lists (successor_within_lists; the Wayback era has weeks between
 -- lists) or var successor_window_days days (successor_within_days; ICE sometimes takes an old MOA
 -- down days before posting the new); else removed (no_successor).
 with agreements as (
@@ -13,7 +13,7 @@ successors as (
         previous.agreement_id,
         arg_min(successor.agreement_id, struct_pack(d := successor.signed_date, i := successor.agreement_id))
             as superseded_by,
-        bool_or(successor.first_sequence <= previous.last_sequence + {{ var('lineage_window_publications') }})
+        bool_or(successor.first_sequence <= previous.last_sequence + {{ var('successor_window_publications') }})
             as is_within_lists
     from agreements as previous
     inner join agreements as successor
@@ -24,7 +24,7 @@ successors as (
             and previous.signed_date < successor.signed_date
             and previous.first_sequence < successor.first_sequence
             and (
-                successor.first_sequence <= previous.last_sequence + {{ var('lineage_window_publications') }}
+                successor.first_sequence <= previous.last_sequence + {{ var('successor_window_publications') }}
                 or successor.first_listed_date
                 <= previous.last_listed_date + to_days({{ var('successor_window_days') }})
             )

@@ -1,6 +1,6 @@
 -- One row per pending application: a run of pending lists naming the same agency and model.
 -- Missing from a few lists and then back is the same application (gaps of up to var
--- lineage_window_publications, counted in lineage order so header-only lists do not count); a
+-- application_gap_publications, counted in lineage order so header-only lists do not count); a
 -- longer absence ends it.
 with pending as (
     select
@@ -19,7 +19,7 @@ breaks as (
         case
             when
                 sequence - lag(sequence) over (partition by agency_id, support_model order by sequence)
-                > {{ var('lineage_window_publications') }}
+                > {{ var('application_gap_publications') }}
                 then 1
             else 0
         end as starts_new

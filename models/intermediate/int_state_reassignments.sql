@@ -5,14 +5,14 @@
 -- misfiled_row: ICE sometimes lists a row under the wrong state for a few weeks. A row is
 -- moved to another state when the same agency name with the same row key (list, model, signing
 -- date or county) is listed under that state in more publications, around the same time
--- (spans within var lineage_window_publications), and this state's listing of it lasted
+-- (spans within var wrong_state_overlap_publications), and this state's listing of it lasted
 -- var wrong_state_max_publications or less.
 -- A pending row's key (model and county) is weak, since many states share county names: it is
 -- moved only if the agency name has no other row at all in the state it was listed under.
 --
 -- misfiled_pending_spelling: an agency name listed only on pending lists of a state, for var
 -- wrong_state_max_publications lists or less, while the same name is listed (on either list,
--- with a model in common) under another state within var redate_max_days days of it, moves to
+-- with a model in common) under another state within var wrong_state_window_days days of it, moves to
 -- that state when the county it names does not exist in its own state but does in the other
 -- ("Kershaw County Sheriff's Office" listed under Florida), or when it names no county at all
 -- ("Heritage Creek Police Department", a Kentucky city, pending under Florida two days before
@@ -62,8 +62,8 @@ row_moves as (
         (misfiled.list = 'participating' or misfiled.keys_in_state = 1)
         and misfiled.publication_count <= {{ var('wrong_state_max_publications') }}
         and usual.publication_count > misfiled.publication_count
-        and usual.first_sequence <= misfiled.last_sequence + {{ var('lineage_window_publications') }}
-        and usual.last_sequence >= misfiled.first_sequence - {{ var('lineage_window_publications') }}
+        and usual.first_sequence <= misfiled.last_sequence + {{ var('wrong_state_overlap_publications') }}
+        and usual.last_sequence >= misfiled.first_sequence - {{ var('wrong_state_overlap_publications') }}
 ),
 
 census as (
@@ -111,8 +111,8 @@ spelling_moves as (
         and misfiled.publication_count <= {{ var('wrong_state_max_publications') }}
         and usual.publication_count > misfiled.publication_count
         and len(list_intersect(misfiled.support_models, usual.support_models)) > 0
-        and usual.first_listed_date <= misfiled.last_listed_date + to_days({{ var('redate_max_days') }})
-        and usual.last_listed_date >= misfiled.first_listed_date - to_days({{ var('redate_max_days') }})
+        and usual.first_listed_date <= misfiled.last_listed_date + to_days({{ var('wrong_state_window_days') }})
+        and usual.last_listed_date >= misfiled.first_listed_date - to_days({{ var('wrong_state_window_days') }})
         and (
             misfiled.named_county is null
             or (here.state_code is null and there.state_code is not null)
