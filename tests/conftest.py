@@ -84,8 +84,7 @@ def pytest_collection_modifyitems(config, items):
         if uses and item.path.name not in REAL_ARCHIVE_MODULES:
             raise pytest.UsageError(
                 f"{item.nodeid} uses {sorted(uses)}: add {item.path.name} to REAL_ARCHIVE_MODULES in "
-                "tests/conftest.py, "
-                "so that the real archive is built once"
+                "tests/conftest.py, so that the real archive is built once"
             )
 
 

@@ -34,7 +34,7 @@ from ice287g.committed import (
     write_release,
 )
 from ice287g.csvfile import write_atomically
-from ice287g.dbt import finish_dbt, prepare_dbt, start_dbt, stop_dbt
+from ice287g.dbt import finish_dbt, prepare_dbt, run_dbt, start_dbt, stop_dbt
 from ice287g.errors import InputError
 from ice287g.lock import checkout_lock
 from ice287g.package import assemble, publish
@@ -293,8 +293,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         lap("read")
 
         tell("dbt: seeds and models")
-        start_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS, prepared=models)
-        finish_dbt(models, settings.build_dir, DBT_MODELS, work_db)
+        run_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS, prepared=models)
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
         frames = gate_frames(work_db, manifest)

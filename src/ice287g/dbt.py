@@ -133,6 +133,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str], quiet: bool = True) -> None:
-    """``dbt <args>`` on ``database``; raises ProjectError listing every failed node."""
-    finish_dbt(start_dbt(root, database, build_dir, args, quiet), build_dir, args, database)
+def run_dbt(
+    root: Path,
+    database: Path,
+    build_dir: Path,
+    args: list[str],
+    quiet: bool = True,
+    prepared: subprocess.Popen | None = None,
+) -> None:
+    """``dbt <args>`` on ``database`` (in ``prepared``, as ``start_dbt``); raises ProjectError
+    listing every failed node."""
+    finish_dbt(start_dbt(root, database, build_dir, args, quiet, prepared), build_dir, args, database)

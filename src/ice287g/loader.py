@@ -447,8 +447,8 @@ def _open_source(source: str | os.PathLike | None, version: str | None, pin: str
     if path.is_dir():
         if version and (path / version).is_dir():
             path = path / version
-        elif not (path / DESCRIPTOR).is_file() and list_versions(path):
-            path = path / list_versions(path)[-1]  # a folder of versions, like dist/: the newest
+        elif not (path / DESCRIPTOR).is_file() and (versions := list_versions(path)):
+            path = path / versions[-1]  # a folder of versions, like dist/: the newest
         read, label = _folder_reader(path)
         return _open(str(path), read, label, descriptor_pin=pin, version=version)
     if path.is_file():

@@ -53,6 +53,11 @@ def relationship_targets(manifest: dict) -> set[str]:
     return tables
 
 
+def _model_of(test: dict) -> str:
+    """The name of the model a dbt test is attached to."""
+    return test["attached_node"].split(".")[-1]
+
+
 def _expectation(kind: str, test: dict, **kwargs) -> dict:
     return {"type": kind, "kwargs": kwargs, "meta": {"dbt_test": test["unique_id"]}}
 
@@ -76,7 +81,7 @@ def _in_table(*also: str) -> Callable:
     it validates it, and a set of the FBI roster's 18,330 ORIs made that most of the gate's time."""
 
     def make(test, column, kwargs, frames, derived):
-        model, target = test["attached_node"].split(".")[-1], ref_target(kwargs["to"])
+        model, target = _model_of(test), ref_target(kwargs["to"])
         allowed = {*frames[target][kwargs["field"]].dropna(), *also}
         frame = frames[model]
         name = f"{model}_{column}_not_in_{target}_{kwargs['field']}"
@@ -114,7 +119,7 @@ def _matches_pattern(test, column, kwargs, frames, derived):
 
 def _sums_to(test, column, kwargs, frames, derived):
     """A derived table, one row per parent row: its value beside the sum of the children's."""
-    model = test["attached_node"].split(".")[-1]
+    model = _model_of(test)
     parent, key = frames[ref_target(kwargs["to"])], kwargs["group_by"]
     sums = frames[model].groupby(key, as_index=False)[column].sum().rename(columns={column: "summed"})
     table = parent[[key, kwargs["to_column"]]].merge(sums, on=key, how="left")
@@ -140,7 +145,7 @@ def formula_like_cells(model: str, frame: pd.DataFrame, text_columns: list[str],
 
 def _no_formula_text(test, column, kwargs, frames, derived):
     """A derived table of the offending cells (column, value), which must be empty."""
-    model = test["attached_node"].split(".")[-1]
+    model = _model_of(test)
     # DuckDB's varchar columns arrive as object (or string) dtype; dates, numbers and booleans do not
     frame = frames[model]
     text_columns = [

@@ -139,8 +139,8 @@ def validate(plan: Plan, report_dir: Path, parameters: dict) -> dict:
     )
     # one asset and batch definition for every frame (each run hands it its frame): GX saves its
     # project configuration, as YAML, on every asset and batch definition it adds
-    frames = context.data_sources.add_pandas("ice287g").add_dataframe_asset("frames")
-    batch_definition = frames.add_batch_definition_whole_dataframe("all")
+    asset = context.data_sources.add_pandas("ice287g").add_dataframe_asset("frames")
+    batch_definition = asset.add_batch_definition_whole_dataframe("all")
     outcomes = []
     published = set(plan.frames) & set(RESOURCES)
     for name in sorted(plan.frames, key=lambda n: (n not in published, n)):

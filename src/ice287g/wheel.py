@@ -63,8 +63,7 @@ def wheel_version(version: str) -> str:
 
 def source_date_epoch(version: str) -> int:
     """Seconds from 1970 to midnight UTC of the version's date (``2026.3.27.1`` -> 2026-03-27)."""
-    day = version_date(version)
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    return int(dt.datetime.combine(version_date(version), dt.time(), dt.UTC).timestamp())
 
 
 def package_folder(dist: Path, version: str | None = None) -> Path:
