@@ -36,12 +36,7 @@ def prepare_dbt(database: Path) -> subprocess.Popen:
 
 
 def start_dbt(
-    root: Path,
-    database: Path,
-    build_dir: Path,
-    args: list[str],
-    quiet: bool = True,
-    prepared: subprocess.Popen | None = None,
+    root: Path, database: Path, build_dir: Path, args: list[str], prepared: subprocess.Popen | None = None
 ) -> subprocess.Popen:
     """Start ``dbt <args>`` on ``database`` (in ``prepared``, a process of ``prepare_dbt`` for
     it, or a new one) and return at once; ``finish_dbt`` waits for it."""
@@ -58,9 +53,8 @@ def start_dbt(
         "--log-path",
         str(build_dir / "dbt" / "logs"),
         "--no-use-colors",
+        "--quiet",
     ]
-    if quiet:
-        command.append("--quiet")
     process = prepared or prepare_dbt(database)
     process.stdin.write((json.dumps(command) + "\n").encode())
     process.stdin.close()
@@ -134,13 +128,8 @@ def _short(value: object) -> str:
 
 
 def run_dbt(
-    root: Path,
-    database: Path,
-    build_dir: Path,
-    args: list[str],
-    quiet: bool = True,
-    prepared: subprocess.Popen | None = None,
+    root: Path, database: Path, build_dir: Path, args: list[str], *, prepared: subprocess.Popen | None = None
 ) -> None:
     """``dbt <args>`` on ``database`` (in ``prepared``, as ``start_dbt``); raises ProjectError
     listing every failed node."""
-    finish_dbt(start_dbt(root, database, build_dir, args, quiet, prepared), build_dir, args, database)
+    finish_dbt(start_dbt(root, database, build_dir, args, prepared), build_dir, args, database)
