@@ -255,11 +255,7 @@ def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
 def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_path):
     """dbt says only "Got 1 result"; the build's error shows the failing rows themselves and,
     where a row names a listing, a publication or a file, the workbook it was read from."""
-    import json
-    import subprocess
-    import sys
-
-    from ice287g.dbt import finish_dbt
+    from ice287g.dbt import failure_detail
 
     database = tmp_path / "work.duckdb"
     with duckdb.connect(str(database)) as con:
@@ -273,15 +269,9 @@ def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_pa
             "'=HYPERLINK(\"https://x\")' as agency_name_published"
         )
     compiled = "select listing_id, agency_name_published from listings where agency_name_published like '=%'"
-    target = tmp_path / "dbt" / "target"
-    target.mkdir(parents=True)
-    node = {"status": "fail", "unique_id": "test.ice287g.no_formula_text_listings", "failures": 1}
+    node = {"unique_id": "test.ice287g.no_formula_text_listings", "failures": 1}
     node |= {"message": "Got 1 result, configured to fail if != 0", "compiled_code": compiled}
-    (target / "run_results.json").write_text(json.dumps({"results": [node]}))
-    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
-    with pytest.raises(ProjectError) as err:
-        finish_dbt(failed, tmp_path, ["test"], database)
-    message = str(err.value)
+    message = failure_detail({"code": 1, "failures": [node]}, tmp_path, database)
     assert "test.ice287g.no_formula_text_listings: Got 1 result, configured to fail if != 0" in message
     assert "listing_id='participating-2026-03-01-x#7'" in message
     assert "agency_name_published='=HYPERLINK(\"https://x\")'" in message

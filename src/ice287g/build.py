@@ -34,7 +34,7 @@ from ice287g.committed import (
     write_release,
 )
 from ice287g.csvfile import write_atomically
-from ice287g.dbt import finish_dbt, prepare_dbt, run_dbt, start_dbt, stop_dbt
+from ice287g.dbt import Dbt
 from ice287g.errors import InputError
 from ice287g.lock import checkout_lock
 from ice287g.package import assemble, publish
@@ -278,8 +278,10 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
     write_atomically(work / "pid", f"{os.getpid()}\n".encode())
     work_db = work / settings.database.name
     report = work / "validation"
-    # both dbt processes import dbt now, while the workbooks are read and the models run
-    models, tests = prepare_dbt(work_db), prepare_dbt(work_db)
+    # one dbt process imports dbt and parses the project now, while the workbooks are read; its
+    # models and then its tests run on that parse
+    dbt = Dbt(settings.root, work_db, settings.build_dir)
+    dbt.start(["parse"])
     try:
         if settings.database.exists():
             shutil.copy2(settings.database, work_db)
@@ -293,7 +295,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         lap("read")
 
         tell("dbt: seeds and models")
-        run_dbt(settings.root, work_db, settings.build_dir, DBT_MODELS, prepared=models)
+        dbt.run(DBT_MODELS)
         manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
         schemas = resource_schemas(manifest)
         frames = gate_frames(work_db, manifest)
@@ -302,9 +304,9 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         # dbt's data tests and Great Expectations read the same finished tables, one in dbt's
         # process and one in this: run side by side, they take the time of the slower
         tell("dbt tests and Great Expectations, side by side")
-        start_dbt(settings.root, work_db, settings.build_dir, DBT_TESTS, prepared=tests)
+        dbt.start(DBT_TESTS)
         failure = _validate(settings, manifest, frames, report, len(registry), today)
-        finish_dbt(tests, settings.build_dir, DBT_TESTS, work_db)
+        dbt.finish()
         if failure:
             # the failed report is kept for reading beside the last good one, which stays in place
             failed = settings.build_dir / "validation-failed"
@@ -349,8 +351,7 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
         raise InputError(str(work_db), f"DuckDB could not go on ({type(exc).__name__}: {exc})") from exc
     finally:
         # no dbt may outlive the build: it would hold the work database, which is removed next
-        stop_dbt(models)
-        stop_dbt(tests)
+        dbt.stop()
         shutil.rmtree(work, ignore_errors=True)
     return BuildResult(loaded, settings.database, version, folder, is_new, descriptor, seconds, warnings)
 

@@ -1,7 +1,8 @@
-"""Run dbt against a given DuckDB file, in its own process, with artefacts kept under build/.
+"""Run dbt against a given DuckDB file, in a process of its own, with artefacts kept under build/.
 
-A separate process means dbt's connection is closed (and DuckDB checkpointed) when it returns,
-so the caller can move the database file into place safely.
+The database is closed (and DuckDB checkpointed) at the end of each command, and the process
+ends with the build, so the caller can read the database between commands and move the file into
+place safely.
 """
 
 from __future__ import annotations
@@ -17,76 +18,84 @@ import duckdb
 from ice287g.errors import ProjectError
 
 
-def prepare_dbt(database: Path) -> subprocess.Popen:
-    """A dbt process for ``database``, started now, that imports dbt and waits for the command
-    ``start_dbt`` gives it (``ice287g.dbt_process``)."""
-    # dbt runs in the database's folder and its profile names the file alone: a profile that held
-    # the absolute path changed with every build folder, and dbt then parsed the project afresh
-    # (about 9 s) where a copied target, or a saved parse, would have served
-    env = {
-        **os.environ,
-        "ICE287G_DB": database.name,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DBT_NO_VERSION_CHECK": "True",
-    }
-    database.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "ice287g.dbt_process"], cwd=database.parent, env=env, stdin=subprocess.PIPE
-    )
+class Dbt:
+    """One dbt process for ``database``, started now: it imports dbt at once and runs the commands
+    it is given, in order (``ice287g.dbt_process``); after a ``parse``, on the project parsed."""
 
+    def __init__(self, root: Path, database: Path, build_dir: Path):
+        # dbt runs in the database's folder and its profile names the file alone: a profile that held
+        # the absolute path changed with every build folder, and dbt then parsed the project afresh
+        # (about 9 s) where a copied target, or a saved parse, would have served
+        env = {
+            **os.environ,
+            "ICE287G_DB": database.name,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DBT_NO_VERSION_CHECK": "True",
+        }
+        database.parent.mkdir(parents=True, exist_ok=True)
+        self.database, self.build_dir = database, build_dir.absolute()
+        root = root.absolute()
+        self.common = [
+            "--project-dir",
+            str(root),
+            "--profiles-dir",
+            str(root),
+            "--target-path",
+            str(self.build_dir / "dbt" / "target"),
+            "--log-path",
+            str(self.build_dir / "dbt" / "logs"),
+            "--no-use-colors",
+            "--quiet",
+        ]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ice287g.dbt_process"],
+            cwd=database.parent,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.pending: list[list[str]] = []
 
-def start_dbt(
-    root: Path, database: Path, build_dir: Path, args: list[str], prepared: subprocess.Popen | None = None
-) -> subprocess.Popen:
-    """Start ``dbt <args>`` on ``database`` (in ``prepared``, a process of ``prepare_dbt`` for
-    it, or a new one) and return at once; ``finish_dbt`` waits for it."""
-    build_dir, root = build_dir.absolute(), root.absolute()
-    target = build_dir / "dbt" / "target"
-    command = [
-        *args,
-        "--project-dir",
-        str(root),
-        "--profiles-dir",
-        str(root),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(build_dir / "dbt" / "logs"),
-        "--no-use-colors",
-        "--quiet",
-    ]
-    process = prepared or prepare_dbt(database)
-    process.stdin.write((json.dumps(command) + "\n").encode())
-    process.stdin.close()
-    return process
+    def start(self, args: list[str]) -> None:
+        """Give ``dbt <args>`` to the process and return at once; ``finish`` waits for it."""
+        self.process.stdin.write((json.dumps([*args, *self.common]) + "\n").encode())
+        self.process.stdin.flush()
+        self.pending.append(args)
 
+    def finish(self) -> None:
+        """Wait for every command started; raises ProjectError for the first that failed, listing
+        each failed node with a few of a failed test's rows (and the workbook a row comes from)."""
+        while self.pending:
+            args = self.pending.pop(0)
+            line = self.process.stdout.readline()
+            answer = json.loads(line) if line else {"code": self.process.wait(), "failures": []}
+            if answer["code"] != 0:
+                raise ProjectError(f"dbt {' '.join(args)}", failure_detail(answer, self.build_dir, self.database))
 
-def stop_dbt(process: subprocess.Popen) -> None:
-    """Stop a dbt process that may still run (a failed build's): none may outlive the build."""
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    if process.stdin:
-        process.stdin.close()
+    def run(self, args: list[str]) -> None:
+        self.start(args)
+        self.finish()
+
+    def stop(self) -> None:
+        """Stop the process: it ends once its input is closed, or is killed if a command still runs
+        (a failed build's): none may outlive the build."""
+        self.process.stdin.close()
+        if self.pending and self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
 
 
 EXAMPLES = 3  # failing rows shown for each failed test
 
 
-def finish_dbt(process: subprocess.Popen, build_dir: Path, args: list[str], database: Path | None = None) -> None:
-    """Wait for a dbt started by ``start_dbt``; raises ProjectError listing every failed node,
-    with a few of a failed test's rows from ``database`` (and the workbook a row comes from)."""
-    if process.wait() == 0:
-        return
+def failure_detail(answer: dict, build_dir: Path, database: Path | None = None) -> str:
+    """The failed nodes of a dbt process's answer, each with a few of a failed test's rows."""
     failures = []
-    results = build_dir / "dbt" / "target" / "run_results.json"
-    if results.exists():
-        for node in json.loads(results.read_text()).get("results", []):
-            if node.get("status") in ("error", "fail", "runtime error"):
-                shown = _examples(database, node.get("compiled_code")) if database and node.get("failures") else ""
-                failures.append(f"{node['unique_id']}: {node.get('message')}{shown}")
-    detail = "; ".join(failures) or f"exit code {process.returncode}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
-    raise ProjectError(f"dbt {' '.join(args)}", detail)
+    for node in answer["failures"]:
+        shown = _examples(database, node.get("compiled_code")) if database and node.get("failures") else ""
+        failures.append(f"{node['unique_id']}: {node.get('message')}{shown}")
+    return "; ".join(failures) or f"exit code {answer['code']}, see {build_dir / 'dbt' / 'logs' / 'dbt.log'}"
 
 
 def _examples(database: Path, code: str | None) -> str:
@@ -127,9 +136,11 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def run_dbt(
-    root: Path, database: Path, build_dir: Path, args: list[str], *, prepared: subprocess.Popen | None = None
-) -> None:
-    """``dbt <args>`` on ``database`` (in ``prepared``, as ``start_dbt``); raises ProjectError
-    listing every failed node."""
-    finish_dbt(start_dbt(root, database, build_dir, args, prepared), build_dir, args, database)
+def run_dbt(root: Path, database: Path, build_dir: Path, args: list[str]) -> None:
+    """``dbt <args>`` on ``database``, in a process of its own; raises ProjectError listing every
+    failed node."""
+    dbt = Dbt(root, database, build_dir)
+    try:
+        dbt.run(args)
+    finally:
+        dbt.stop()
