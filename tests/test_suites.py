@@ -252,6 +252,17 @@ def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
     assert not isinstance(err.value, InputError)
 
 
+def test_a_node_that_fails_in_the_dbt_process_is_named_in_the_error(tmp_path):
+    """The dbt process answers with the nodes that failed: a test on tables that do not exist
+    errors, and the build's error names it with dbt's message, not only an exit code."""
+    from ice287g.dbt import run_dbt
+
+    test = "assert_fix_targets_name_real_counties"
+    named = rf"(?s)^dbt test --select {test}: test\.ice287g\.{test}: Runtime Error.*does not exist"
+    with pytest.raises(ProjectError, match=named):
+        run_dbt(REPO, tmp_path / "empty.duckdb", tmp_path, ["test", "--select", test])
+
+
 def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_path):
     """dbt says only "Got 1 result"; the build's error shows the failing rows themselves and,
     where a row names a listing, a publication or a file, the workbook it was read from."""
