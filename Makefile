@@ -18,7 +18,7 @@ build: $(STAMP)
 # The ice287g-data wheel (pandas only) of the newest version in dist/, into dist/wheels/.
 .PHONY: wheel
 wheel: $(STAMP)
-	$(BIN)/python -m ice287g.wheel
+	$(BIN)/python -m ice287g.publish.wheel
 
 # Everything, the real archive in ../shared included (what CI runs), with the slowest tests listed;
 # in one worker process per core (WORKERS=1 for one process), each test module in one worker
@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
 	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory lint-sql BIN=$(BIN) STAMP=
 	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path build/lint-target --log-path build/lint-target/logs && $(BIN)/dbt-score lint --manifest build/lint-target/manifest.json
 
@@ -58,7 +59,7 @@ release: $(STAMP)
 # reading the archive, into build/bench.json; SCALE=10 also builds the archive replicated 10 times.
 SCALE ?= 1
 bench: $(STAMP)
-	$(BIN)/python -m ice287g.bench --scale $(SCALE)
+	$(BIN)/python -m ice287g.pipeline.bench --scale $(SCALE)
 
 clean:
 	rm -rf build

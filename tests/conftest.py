@@ -31,7 +31,7 @@ import pytest
 from ice287g.settings import Settings
 
 if TYPE_CHECKING:
-    from ice287g.build import BuildResult
+    from ice287g.pipeline.build import BuildResult
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ICE287G_MIRROR", REPO.parent / "shared" / "raw-snapshots"))
@@ -221,8 +221,8 @@ def register_in_mirror(
     settings: Settings, name: str, rows, links=None, archived_at="2026-03-28T00:00:00Z", **workbook
 ) -> Path:
     """Write a workbook into the mirror folder and register it as an archive would."""
-    from ice287g.hashing import sha256_of
-    from ice287g.registry import Registry, make_entry
+    from ice287g.sources.registry import Registry, make_entry
+    from ice287g.util.hashing import sha256_of
 
     path = write_workbook(settings.mirror / "files" / name, rows, links=links, **workbook)
     registry = Registry.load(settings.registry)
@@ -278,7 +278,7 @@ def small_build_template(tmp_path_factory) -> tuple[Path, BuildResult, tuple[str
     """The small archive built and released once for the whole run (``small_built`` hands each test
     a copy); dbt's parse of it then serves every later build of the run (DBT_PARTIAL_PARSE_FILE_PATH:
     dbt reads the saved parse from there and checks it against the project, file by file)."""
-    from ice287g.build import build_release
+    from ice287g.pipeline.build import build_release
 
     folder = tmp_path_factory.mktemp("small-build")
     settings = private_settings(folder)
@@ -379,8 +379,8 @@ def http_folder(tmp_path):
 
 def reference_rows(mirror: Path, files: dict[str, str]) -> list:
     """Write each text into ``mirror`` and return a registry row (``Reference``) for each file."""
-    from ice287g.hashing import sha256_of
-    from ice287g.references import Reference, name_for
+    from ice287g.sources.references import Reference, name_for
+    from ice287g.util.hashing import sha256_of
 
     references = []
     for file_name, text in files.items():
@@ -466,7 +466,7 @@ class ArchiveClone:
 @pytest.fixture(scope="session")
 def archive_clone(tmp_path_factory) -> ArchiveClone:
     require_archive()
-    from ice287g.build import build_release
+    from ice287g.pipeline.build import build_release
 
     folder = clone_checkout(tmp_path_factory.mktemp("archive") / "checkout")
     settings = clone_settings(folder)
@@ -502,7 +502,7 @@ def set_declared_size(path: Path, member: str, size: int) -> None:
 
 def pin_recipes() -> list[tuple[str, str]]:
     """(language, code) of every fenced block of the README's pinning part."""
-    from ice287g.readme import PIN
+    from ice287g.publish.readme import PIN
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = text[text.index(PIN[0]) : text.index(PIN[1])]
@@ -529,8 +529,8 @@ def next_list(root: Path, target: Path) -> dict[str, object]:
     ``target``: one agreement more (``NEXT_AGENCY``), its last row gone, and one signing date moved
     two days (ICE correcting a date); returns the agency names of the rows that changed:
     {"removed": name, "redated": name}."""
-    from ice287g.bench import held_back
-    from ice287g.registry import Registry
+    from ice287g.pipeline.bench import held_back
+    from ice287g.sources.registry import Registry
 
     # the newest in the order `add` sees lists, as make bench holds it back (a name's date can be
     # a typo: 11114025)

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from conftest import NEXT_DAY, REPO, SHARED
 
-from ice287g.registry import Registry
+from ice287g.sources.registry import Registry
 
 pytestmark = pytest.mark.integration
 

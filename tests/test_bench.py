@@ -6,10 +6,10 @@ import zipfile
 
 from conftest import REPO, participating_rows, register_in_mirror
 
-from ice287g.bench import folders, held_back, replicate
-from ice287g.registry import Registry
-from ice287g.store import Store, resolve
-from ice287g.workbook import read_workbook
+from ice287g.pipeline.bench import folders, held_back, replicate
+from ice287g.raw.workbook import read_workbook
+from ice287g.sources.registry import Registry
+from ice287g.sources.store import Store, resolve
 
 
 def test_the_held_back_list_is_the_newest_participating_one(settings):
@@ -52,7 +52,7 @@ def test_replicas_have_their_own_checksums_and_the_same_sheets(settings, tmp_pat
 
 
 def test_each_target_is_a_ratio_to_a_figure_of_the_same_run():
-    from ice287g.bench import RATIO_TARGETS, against_targets
+    from ice287g.pipeline.bench import RATIO_TARGETS, against_targets
 
     figures = {"calamine_floor_seconds": 4.0, "read_seconds": 6.0, "cold_seconds": 50.0, "add_one_seconds": 16.0}
     rows = {(r["figure"], r["of"]): r for r in against_targets(figures)}

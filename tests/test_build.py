@@ -9,14 +9,15 @@ from dataclasses import replace
 
 import duckdb
 import pytest
-from conftest import participating_rows, register_in_mirror
+from conftest import REPO, participating_rows, private_settings, register_in_mirror
 
-from ice287g import build as build_module
-from ice287g.build import build
-from ice287g.errors import InputError
-from ice287g.hashing import sha256_of
-from ice287g.registry import Registry, make_entry
-from ice287g.validate import ValidationFailed
+from ice287g.errors import InputError, ProjectError
+from ice287g.pipeline import build as build_module
+from ice287g.pipeline.build import build
+from ice287g.settings import Settings
+from ice287g.sources.registry import Registry, make_entry
+from ice287g.util.hashing import sha256_of
+from ice287g.validate.gate import ValidationFailed
 
 
 def query(settings, sql):
@@ -47,6 +48,11 @@ def files_of(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def test_only_the_project_s_own_registry_judges_its_reviewed_fixes(tmp_path):
+    assert Settings.from_env(root=REPO).judges_fixes
+    assert not private_settings(tmp_path).judges_fixes
+
+
 def test_a_failed_build_leaves_the_previous_database_untouched(small_built, monkeypatch):
     settings = small_built.settings
     before = settings.database.read_bytes()
@@ -70,6 +76,18 @@ def test_a_failed_build_leaves_the_previous_database_untouched(small_built, monk
     assert files_of(settings.build_dir / "validation") == report
     assert files_of(settings.build_dir / "review") == reviews
     assert settings.database.read_bytes() == before
+
+    # a reviewed fix that matches nothing in the archive it was read against stops the build, named;
+    # the small archive is not that archive (it lacks MCHIGAN), so here it only stands in for it
+    assert not settings.judges_fixes
+    monkeypatch.setattr(Settings, "judges_fixes", property(lambda _self: True))
+    with pytest.raises(
+        ProjectError, match=r"seeds: reviewed fixes that match nothing(?s:.*)fix_state_names.csv: the fix for 'MCHIGAN'"
+    ):
+        build(settings, say=lambda _m: None)
+    monkeypatch.undo()
+    assert settings.database.read_bytes() == before
+    assert files_of(settings.build_dir / "validation") == report
 
     bad = settings.mirror / "files" / "participatingAgencies03032026am.xlsx"
     bad.write_text("<!DOCTYPE html><html>blocked</html>")

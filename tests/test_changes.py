@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ice287g.changes import changed_ids
-from ice287g.committed import locate
 from ice287g.errors import InputError
+from ice287g.publish.changes import changed_ids
+from ice287g.publish.committed import locate
 
 
 def write_version(folder: Path, listings: list[tuple], agencies: list[str], agreements: list[str]) -> Path:
@@ -92,7 +92,8 @@ def _release(repo: Path, version: str, agencies: list[str], record: str | None =
 
 
 def test_every_committed_release_is_read_back_from_history_with_no_tag(tmp_path, monkeypatch):
-    from ice287g import history, load
+    from ice287g import load
+    from ice287g.consume import history
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -123,7 +124,7 @@ def test_every_committed_release_is_read_back_from_history_with_no_tag(tmp_path,
 
 
 def test_a_release_whose_bytes_differ_from_its_record_is_refused(tmp_path):
-    from ice287g import history
+    from ice287g.consume import history
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -135,7 +136,7 @@ def test_a_release_whose_bytes_differ_from_its_record_is_refused(tmp_path):
 def test_diff_names_tables_and_columns_added_removed_and_retyped(tmp_path):
     import json
 
-    from ice287g.changes import schema_changes
+    from ice287g.publish.changes import schema_changes
 
     def version(name: str, tables: dict[str, dict[str, str]]) -> Path:
         folder = tmp_path / name
@@ -171,7 +172,7 @@ def test_diff_of_the_first_and_fourth_method_release_sees_their_schema():
 
 
 def test_method_notes_head_only_the_first_version_of_a_method_release(tmp_path):
-    from ice287g.committed import method_notes
+    from ice287g.publish.committed import method_notes
 
     (tmp_path / "sources" / "method-releases").mkdir(parents=True)
     (tmp_path / "sources" / "method-releases" / "2.md").write_text("Counts renamed.\n")

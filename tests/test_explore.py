@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 from conftest import REPO, private_settings
 
-from ice287g import ICE_PAGE, explore
+from ice287g import ICE_PAGE
+from ice287g.consume import explore
 from ice287g.errors import InputError
 
 # the extra is in requirements.lock: a missing one fails here rather than skipping unseen

@@ -34,17 +34,17 @@ from conftest import (
 )
 
 from ice287g import METHOD_RELEASE, PACKAGE_NAME
-from ice287g.bench import STAGES
-from ice287g.build import BuildResult, build, build_release
-from ice287g.committed import INDEX, method_notes, release_version
+from ice287g.consume.versions import VERSION_PATTERN, base_version, list_versions, version_for, version_key
 from ice287g.errors import InputError
-from ice287g.hashing import sha256_of
-from ice287g.intake import acquire, add_files, add_from_mirror
-from ice287g.lock import checkout_lock
-from ice287g.registry import Registry, make_entry
+from ice287g.pipeline.bench import STAGES
+from ice287g.pipeline.build import BuildResult, build, build_release
+from ice287g.pipeline.intake import acquire, add_files, add_from_mirror
+from ice287g.pipeline.lock import checkout_lock
+from ice287g.publish.committed import INDEX, method_notes, release_version
 from ice287g.settings import Settings
-from ice287g.store import Store, suffix_for
-from ice287g.versions import VERSION_PATTERN, base_version, list_versions, version_for, version_key
+from ice287g.sources.registry import Registry, make_entry
+from ice287g.sources.store import Store, suffix_for
+from ice287g.util.hashing import sha256_of
 
 TESTS = Path(__file__).resolve().parent
 NEWEST = dt.date(2026, 3, 2)
@@ -160,7 +160,7 @@ def _build_process(settings_folder: Path) -> subprocess.Popen:
         from pathlib import Path
         sys.path.insert(0, {str(TESTS)!r})
         from conftest import private_settings
-        from ice287g.build import build
+        from ice287g.pipeline.build import build
         build(private_settings(Path({str(settings_folder)!r})), say=lambda _m: None)
         """
     )
@@ -298,7 +298,7 @@ def test_a_second_build_stops_at_once_naming_the_lock_and_its_holder(small_archi
         from pathlib import Path
         sys.path.insert(0, {str(TESTS)!r})
         from conftest import private_settings
-        from ice287g.lock import checkout_lock
+        from ice287g.pipeline.lock import checkout_lock
         with checkout_lock(private_settings(Path({str(folder)!r}))):
             print("locked", flush=True)
             sys.stdin.read()
@@ -363,7 +363,7 @@ def test_the_lock_timeout_comes_from_the_environment(monkeypatch):
 
 
 def test_a_damaged_store_copy_that_is_the_only_copy_is_kept_aside(small_archive):
-    from ice287g.build import resolve_all
+    from ice287g.pipeline.build import resolve_all
 
     settings = small_archive
     registry = Registry.load(settings.registry)
@@ -397,7 +397,7 @@ def _staged(folder: Path, snapshots: list[str], agreements: str = "a\n") -> Path
 def _released(release: Path, version: str, staged: Path) -> None:
     """Record ``staged`` as released version ``version`` in release/releases.csv (and make it the
     committed release: its data/ and descriptor)."""
-    from ice287g.committed import table_entry
+    from ice287g.publish.committed import table_entry
 
     rows = []
     if (release / INDEX).exists():
@@ -439,7 +439,7 @@ def test_the_version_of_a_build_follows_from_the_index_and_its_tables(tmp_path):
 
 
 def test_backfill_versions_sort_parse_and_make_wheel_versions():
-    from ice287g.wheel import source_date_epoch, wheel_version
+    from ice287g.publish.wheel import source_date_epoch, wheel_version
 
     base = version_for(NEWEST)
     backfill = f"{base}.1"
@@ -491,7 +491,7 @@ def test_two_adds_at_once_never_lose_a_registration(tmp_path):
 
 
 def test_a_link_in_place_of_the_lock_or_the_work_folder_is_never_followed(tmp_path):
-    from ice287g.build import remove_stale_work
+    from ice287g.pipeline.build import remove_stale_work
 
     settings = private_settings(tmp_path)
     settings.build_dir.mkdir(parents=True)
@@ -524,7 +524,7 @@ def _write_release_and_die(settings_folder: Path, after: int) -> subprocess.Pope
         from pathlib import Path
         sys.path.insert(0, {str(TESTS)!r})
         from conftest import private_settings
-        from ice287g.build import BuildResult, write_committed_release
+        from ice287g.pipeline.build import BuildResult, write_committed_release
         settings = private_settings(Path({str(settings_folder)!r}))
         package = settings.dist / {VERSION!r}
         descriptor = json.loads((package / "datapackage.json").read_text())
@@ -547,7 +547,7 @@ def _write_release_and_die(settings_folder: Path, after: int) -> subprocess.Pope
 
 
 def test_a_kill_while_the_release_is_replaced_is_never_seen_and_the_next_build_finishes_it(pair, tmp_path):
-    from ice287g.loader import RELEASE_JOURNAL, load
+    from ice287g.consume.loader import RELEASE_JOURNAL, load
 
     # the pair's first folder as built, before its release was written
     settings = copy_folder(pair.first.build_dir.parent, tmp_path / "first")

@@ -6,10 +6,10 @@ from dataclasses import replace
 import pytest
 from conftest import participating_rows
 
-from ice287g import fingerprint
-from ice287g.build import build, build_release
 from ice287g.errors import InputError
-from ice287g.intake import add_files
+from ice287g.pipeline import fingerprint
+from ice287g.pipeline.build import build, build_release
+from ice287g.pipeline.intake import add_files
 
 
 def files_of(folder):

@@ -15,12 +15,12 @@ import duckdb
 import pytest
 from conftest import PARTICIPATING_HEADER, REPO, reference_rows, register_in_mirror
 
-from ice287g.build import resolve_all
-from ice287g.dbt import run_dbt
-from ice287g.rawload import load_raw
-from ice287g.references import load_references, save_registry
-from ice287g.registry import Registry
+from ice287g.pipeline.build import resolve_all
+from ice287g.raw.rawload import load_raw
 from ice287g.settings import Settings
+from ice287g.sources.references import load_references, save_registry
+from ice287g.sources.registry import Registry
+from ice287g.transform.dbt import run_dbt
 
 # (state as ICE publishes it, agency, type, county column)
 LISTED = [
@@ -146,9 +146,11 @@ ROSTER = [
     ("DC001017Y", "Department of Veterans Affairs,", "FS", "NOT SPECIFIED", "Federal", "0"),
 ]
 
+# keyed on a spelling ICE published, here another one than the list's ("Dept."), and one no list has
 FIXES = [
-    ("fl-sunny-isles-police-department", "FL0135100", "", "test: the City of Sunny Isles Beach"),
-    ("ar-texarkana-police-department", "", "05091", "test: Texarkana, Arkansas lies in Miller County"),
+    ("FL", "Sunny Isles Police Dept.", "FL0135100", "", "test: the City of Sunny Isles Beach"),
+    ("AR", "Texarkana Police Department", "", "05091", "test: Texarkana, Arkansas lies in Miller County"),
+    ("TX", "Nowhere Police Department", "", "48037", "test: a spelling no list carries"),
 ]
 
 
@@ -203,7 +205,7 @@ def geo(tmp_path_factory):
     (root / "sources").mkdir()
     shutil.copy(REPO / "sources" / "layouts.csv", root / "sources" / "layouts.csv")
     (root / "seeds" / "fix_agency_geography.csv").write_text(
-        csv_text(["agency_id", "ori", "county_fips", "reason"], FIXES)
+        csv_text(["state_code", "published_name", "ori", "county_fips", "reason"], FIXES)
     )
     # the real reviewed spellings name counties the small Census list lacks
     (root / "seeds" / "fix_agency_names.csv").write_text("state_code,published_name,agency_name,reason\n")
@@ -417,8 +419,14 @@ def test_reviewed_fixes_are_applied_and_used(geo):
     assert geo(
         "select fixed_value, match_count from int_fix_usage where fix_table = 'fix_agency_geography' order by 1"
     ) == [
-        ("ar-texarkana-police-department", 1),
-        ("fl-sunny-isles-police-department", 1),
+        ("AR: Texarkana Police Department", 1),
+        ("FL: Sunny Isles Police Dept.", 1),
+        ("TX: Nowhere Police Department", 0),
+    ]
+    # the fix of a spelling no list carries names no agency and gives no county
+    assert geo("select agency_id from int_agency_geography_fixes where state_code = 'TX'") == [(None,)]
+    assert geo("select agency_id from int_agency_counties where county_match = 'reviewed_fix'") == [
+        ("ar-texarkana-police-department",)
     ]
 
 

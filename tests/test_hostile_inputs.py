@@ -26,11 +26,11 @@ import openpyxl
 import pytest
 from conftest import PARTICIPATING_HEADER, PENDING_HEADER, REPO, participating_rows, set_declared_size, write_workbook
 
-from ice287g.download import MAX_DOWNLOAD_BYTES
 from ice287g.errors import InputError
-from ice287g.intake import acquire, add_files
-from ice287g.registry import Registry
-from ice287g.store import Store
+from ice287g.pipeline.intake import acquire, add_files
+from ice287g.sources.download import MAX_DOWNLOAD_BYTES
+from ice287g.sources.registry import Registry
+from ice287g.sources.store import Store
 
 NAME = "participatingAgencies03012026am.xlsx"
 MEMORY_LIMIT = 1536 * 2**20  # the risky call runs in a process that may use no more (RLIMIT_AS)
@@ -867,7 +867,7 @@ def test_what_the_reader_would_build_is_bounded_before_it_builds_it(settings, wo
 
 
 def test_a_page_that_links_more_workbooks_than_any_287g_page_is_refused_at_once(settings, world, web):
-    from ice287g.intake import MAX_LINKS
+    from ice287g.pipeline.intake import MAX_LINKS
 
     links = [f"files/participatingAgencies{n:08d}am.xlsx" for n in range(40_000)]
     with pytest.raises(

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from ice287g.cli import app
 from ice287g.errors import InputError
-from ice287g.intake import (
+from ice287g.pipeline.intake import (
     PENDING_MAX_ROWS,
     acquire,
     add_files,
@@ -21,9 +21,9 @@ from ice287g.intake import (
     read_list,
     workbook_links,
 )
-from ice287g.layouts import load_layouts
-from ice287g.registry import Registry
-from ice287g.store import Store
+from ice287g.raw.layouts import load_layouts
+from ice287g.sources.registry import Registry
+from ice287g.sources.store import Store
 
 
 def test_add_registers_and_re_adding_the_same_bytes_is_a_no_op(settings, make_workbook):
@@ -131,7 +131,7 @@ def test_a_file_in_the_mirror_without_a_manifest_row_keeps_its_place(settings):
     entry = Registry.load(settings.registry).entries[outcome.entry.file_sha256]
     assert entry.mirror_path == "loose/participatingAgencies03012025am.xlsx"
     # registered so, it is found in the mirror again by a store that never had it
-    from ice287g.store import resolve
+    from ice287g.sources.store import resolve
 
     found = resolve(entry, Store(settings.store.parent / "empty-store"), settings.mirror)
     assert found.read_bytes() == path.read_bytes()
@@ -429,12 +429,12 @@ def test_a_name_that_would_act_on_a_terminal_is_refused_and_shown_escaped(settin
 def test_a_full_disk_is_said_in_one_line_naming_the_file(settings, make_workbook, monkeypatch):
     import errno
 
-    import ice287g.registry
+    import ice287g.sources.registry
 
     def full(path, _data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(ice287g.registry, "write_atomically", full)
+    monkeypatch.setattr(ice287g.sources.registry, "write_atomically", full)
     path = make_workbook("participatingAgencies03012025am.xlsx", participating_rows())
     result = _cli(settings, monkeypatch, "add", str(path))
     assert result.exit_code == 1

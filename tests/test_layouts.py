@@ -6,8 +6,8 @@ import pytest
 from conftest import PARTICIPATING_HEADER, PENDING_HEADER, REPO
 
 from ice287g.errors import InputError
-from ice287g.layouts import detect_workbook, load_layouts
-from ice287g.workbook import read_workbook
+from ice287g.raw.layouts import detect_workbook, load_layouts
+from ice287g.raw.workbook import read_workbook
 
 LAYOUTS_CSV = REPO / "sources" / "layouts.csv"
 LAYOUTS = load_layouts(LAYOUTS_CSV)

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from conftest import PARTICIPATING_HEADER, private_settings, register_in_mirror
 
-from ice287g.build import build
+from ice287g.pipeline.build import build
 
 DATES = [dt.date(2024, 12, 4), dt.date(2024, 12, 11), dt.date(2024, 12, 18)]
 ROWS = [

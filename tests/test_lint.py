@@ -1,5 +1,7 @@
 """The code style the project holds itself to: ruff for Python, sqlfluff (duckdb) for dbt SQL."""
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +41,28 @@ def test_the_lint_guard_stops_on_sql_that_sqlfluff_cannot_parse(tmp_path):
     assert run(*make, "SQL=models", f"SQLFLUFF_LOG={log}", cwd=tmp_path).returncode == 0
 
 
-# The dbt conventions (src/ice287g/dbt_rules.py, run by `make lint` through dbt-score): each rule
+def test_the_layers_contract_fails_on_an_import_back_into_a_later_stage(tmp_path):
+    """`make lint`'s import-linter contract on a copy of the package: it keeps the package as it is
+    and breaks, naming the import, when a stage imports a later one (sources from pipeline here)."""
+    copy = tmp_path / "src" / "ice287g"
+    shutil.copytree(REPO / "src" / "ice287g", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+
+    def lint() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "lint-imports"), "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+
+    kept = lint()
+    assert kept.returncode == 0 and "1 kept, 0 broken" in kept.stdout, kept.stdout + kept.stderr
+    names = copy / "sources" / "names.py"
+    names.write_text(names.read_text() + "\nfrom ice287g.pipeline import lock  # noqa: E402\n")
+    broken = lint()
+    assert broken.returncode != 0 and "ice287g.sources.names -> ice287g.pipeline.lock" in broken.stdout, broken.stdout
+
+
+# The dbt conventions (src/ice287g/transform/dbt_rules.py, run by `make lint` through dbt-score): each rule
 # fails on a model that breaks it and passes on one that keeps it.
 
 
@@ -79,7 +102,7 @@ def _combination(*columns: str):
 
 
 def test_dbt_rule_description_states_grain():
-    from ice287g.dbt_rules import description_states_grain
+    from ice287g.transform.dbt_rules import description_states_grain
 
     check = description_states_grain().evaluate
     path = "models/intermediate/int_x.sql"
@@ -92,7 +115,7 @@ def test_dbt_rule_description_states_grain():
 def test_dbt_rule_primary_key_is_tested():
     from dbt_score import Seed
 
-    from ice287g.dbt_rules import primary_key_is_tested, seed_primary_key_is_tested
+    from ice287g.transform.dbt_rules import primary_key_is_tested, seed_primary_key_is_tested
 
     check = primary_key_is_tested().evaluate
     path = "models/intermediate/int_x.sql"
@@ -129,7 +152,7 @@ def test_dbt_rule_primary_key_is_tested():
 
 
 def test_dbt_rule_name_matches_layer():
-    from ice287g.dbt_rules import name_matches_layer
+    from ice287g.transform.dbt_rules import name_matches_layer
 
     check = name_matches_layer().evaluate
     passing = [
@@ -154,7 +177,7 @@ def test_dbt_rule_name_matches_layer():
 
 
 def test_dbt_rule_no_rejoin_of_upstream_concepts():
-    from ice287g.dbt_rules import no_rejoin_of_upstream_concepts
+    from ice287g.transform.dbt_rules import no_rejoin_of_upstream_concepts
 
     check = no_rejoin_of_upstream_concepts().evaluate
 
@@ -177,7 +200,7 @@ def test_dbt_rule_no_rejoin_of_upstream_concepts():
 
 
 def test_dbt_rule_parents_within_limit():
-    from ice287g.dbt_rules import MAX_PARENTS, parents_within_limit
+    from ice287g.transform.dbt_rules import MAX_PARENTS, parents_within_limit
 
     check = parents_within_limit().evaluate
 
@@ -190,3 +213,24 @@ def test_dbt_rule_parents_within_limit():
     violation = check(reading(MAX_PARENTS + 1))
     assert violation is not None and f"Reads {MAX_PARENTS + 1} parents" in violation.message
     assert check(reading(MAX_PARENTS + 1, meta={"many_parents_reason": "one lookup join per seed"})) is None
+
+
+def test_the_readme_names_every_stage_and_module_in_the_contract_s_order():
+    """The README's table of the package is the layout a newcomer reads: every sub-package, in the
+    layers contract's order, with each of its modules (a module added or moved fails here)."""
+    import tomllib
+
+    layers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    readme = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| `(\w+)/` \| [^|]+ \| ([^\n]+) \|$", readme, re.M)
+    assert [stage for stage, _ in rows] == [layer for layer in layers if layer != "cli"]
+    package = REPO / "src" / "ice287g"
+    for stage, modules in rows:
+        named = set(re.findall(r"`([\w.]+?)(?:\.py|/)`", modules))
+        found = {
+            p.stem if p.suffix == ".py" else p.name
+            for p in (package / stage).rglob("*")
+            if (p.suffix == ".py" and p.name != "__init__.py") or (p.is_dir() and p.name != "__pycache__")
+        }
+        found -= {"ice287g_data"}  # the data wheel's template package, inside data_wheel/
+        assert named == found, (stage, named ^ found)

@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 
 from ice287g import load as package_load
+from ice287g.consume.loader import ChecksumMismatch, load
 from ice287g.errors import InputError
-from ice287g.loader import ChecksumMismatch, load
 
 QUIET = {"say": lambda _m: None}
 
@@ -287,8 +287,9 @@ def test_without_a_source_the_newest_build_else_the_committed_release(tmp_path, 
 
 def test_the_loader_imports_only_pandas_and_pooch():
     code = (
-        "import sys, ice287g.loader\n"
-        "heavy = ('duckdb', 'dbt', 'great_expectations', 'ice287g.build', 'ice287g.rawload', 'ice287g.package')\n"
+        "import sys, ice287g.consume.loader\n"
+        "heavy = ('duckdb', 'dbt', 'great_expectations', 'ice287g.pipeline.build', 'ice287g.raw.rawload',\n"
+        "         'ice287g.publish.package')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -403,7 +404,7 @@ def test_a_zip_with_several_packages_uses_the_shallowest_then_smallest(tmp_path)
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 zf.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
     code = (
-        "import sys\nfrom ice287g.loader import load\n"
+        "import sys\nfrom ice287g.consume.loader import load\n"
         "print(list(load('agreements', source=sys.argv[1])['agreement_id']))\n"
     )
     seen = set()
@@ -441,7 +442,7 @@ def test_an_unpinned_zip_and_diff_inflate_within_a_limit(package, tmp_path, monk
     from typer.testing import CliRunner
 
     from ice287g.cli import app
-    from ice287g.loader import MAX_MEMBER_BYTES
+    from ice287g.consume.loader import MAX_MEMBER_BYTES
 
     descriptor = json.loads((package / "datapackage.json").read_text())
     descriptor["resources"][0]["path"] = "data/zeros.csv"

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from conftest import PARTICIPATING_HEADER, PENDING_HEADER, private_settings, register_in_mirror
 
-from ice287g.build import build
+from ice287g.pipeline.build import build
 
 D = dt.date
 P_DATES = [D(2025, 3, 10), D(2025, 3, 11), D(2025, 3, 12), D(2025, 3, 13), D(2025, 3, 14), D(2025, 3, 17)]
@@ -309,7 +309,7 @@ def test_counts_add_up_to_row_counts(marts):
 
 
 def test_stale_fixes_are_reported(tmp_path_factory, marts):
-    from ice287g.build import stale_fixes
+    from ice287g.pipeline.build import stale_fixes
 
     db = next(tmp_path_factory.getbasetemp().glob("models*/build/ice287g.duckdb"))
     stale = stale_fixes(db)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ice287g.names import parse_name
+from ice287g.sources.names import parse_name
 
 
 @pytest.mark.parametrize(

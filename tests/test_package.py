@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from conftest import REPO, participating_rows
 
-from ice287g import package as package_module
-from ice287g.build import build
+from ice287g.consume.loader import load
+from ice287g.consume.versions import version_for, version_key
 from ice287g.errors import InputError
-from ice287g.loader import load
-from ice287g.schema import RESOURCES, load_manifest
-from ice287g.versions import version_for, version_key
+from ice287g.pipeline.build import build
+from ice287g.publish import package as package_module
+from ice287g.validate.schema import RESOURCES, load_manifest
 
 # the versions the small archives build into, under the current METHOD_RELEASE
 FIRST = version_for(dt.date(2026, 3, 1))
@@ -60,7 +60,7 @@ def test_build_publishes_a_valid_versioned_package(small_built):
 
 
 def test_a_failed_package_step_leaves_no_partial_version(small_built, make_workbook, monkeypatch):
-    from ice287g.intake import add_files
+    from ice287g.pipeline.intake import add_files
 
     settings = small_built.settings
     add_files(settings, [make_workbook("participatingAgencies03042026am.xlsx", participating_rows(4))])
@@ -77,8 +77,8 @@ def test_a_failed_package_step_leaves_no_partial_version(small_built, make_workb
 
 
 def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_built, make_workbook):
-    from ice287g.build import write_committed_release
-    from ice287g.intake import add_files
+    from ice287g.pipeline.build import write_committed_release
+    from ice287g.pipeline.intake import add_files
 
     small_archive, first = small_built.settings, small_built.result  # built and released: the changelog's base
     old_files = files_of(first.package)
@@ -176,7 +176,7 @@ def test_version_scheme():
 def test_the_committed_descriptor_matches_the_models(small_built):
     """datapackage.json's schemas and descriptions are generated from models/marts/_marts.yml (as
     dbt's manifest of this checkout gives them: the small build's)."""
-    from ice287g.schema import resource_schemas
+    from ice287g.validate.schema import resource_schemas
 
     manifest = load_manifest(small_built.settings.build_dir / "dbt" / "target" / "manifest.json")
     expected = {s.name: (s.title, s.description, s.schema) for s in resource_schemas(manifest)}

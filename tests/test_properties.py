@@ -1,6 +1,6 @@
 """Property tests (hypothesis) of the parsers identity and dates rest on: the agency-name
 canonicaliser and match key (macros/text.sql), the published-date parser (macros/dates.sql) and
-the claims a file name makes (ice287g.names).
+the claims a file name makes (ice287g.sources.names).
 
 The dbt macros are rendered to plain SQL with jinja2 (they use no dbt context) and each
 hypothesis example evaluates its whole batch of names or dates in one DuckDB query. Examples are
@@ -29,7 +29,7 @@ from conftest import REPO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ice287g.names import parse_name
+from ice287g.sources.names import parse_name
 
 MACROS = REPO / "macros"
 SEEDS = REPO / "seeds"
@@ -433,7 +433,7 @@ sys.path.insert(0, {tests!r})
 import conftest
 if {pinned!r}:
     conftest.pin_hypothesis_constants()
-import ice287g.build, ice287g.cli, ice287g.intake  # the package's modules, and their constants
+import ice287g.pipeline.build, ice287g.cli, ice287g.pipeline.intake  # the package's modules, and their constants
 from hypothesis import given, settings, strategies as st
 seen = []
 @settings(derandomize=True, database=None, deadline=None, max_examples=60)
@@ -463,7 +463,7 @@ def test_the_examples_drawn_do_not_depend_on_where_the_checkout_lies(tmp_path, p
     assert (draws[0] == draws[1]) is pinned
 
 
-# --- file-name claims (ice287g.names) ----------------------------------------------------------
+# --- file-name claims (ice287g.sources.names) ----------------------------------------------------------
 
 list_word = st.sampled_from(["participating", "Participating", "PARTICIPATING", "pending", "Pending"])
 slot = st.sampled_from([None, "am", "mid", "pm", "AM", "Pm"])

@@ -11,9 +11,9 @@ import pytest
 from conftest import PENDING_HEADER, participating_rows, write_workbook
 
 from ice287g.errors import InputError
-from ice287g.hashing import sha256_of
-from ice287g.rawload import load_raw
-from ice287g.registry import Registry, make_entry
+from ice287g.raw.rawload import load_raw
+from ice287g.sources.registry import Registry, make_entry
+from ice287g.util.hashing import sha256_of
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "sources" / "layouts.csv"
 TABLES = ("raw_sheets", "raw_rows", "raw_files")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, recipe
 
-from ice287g import history
-from ice287g.readme import readme_text
+from ice287g.consume import history
+from ice287g.publish.readme import readme_text
 
 README = REPO / "README.md"
 VERSION = json.loads((REPO / "datapackage.json").read_text())["version"]

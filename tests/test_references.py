@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO, reference_rows
 
 from ice287g.errors import InputError
-from ice287g.hashing import sha256_of
-from ice287g.references import (
+from ice287g.settings import Settings
+from ice287g.sources.references import (
     FIELDS,
     load_references,
     load_registry,
@@ -20,8 +20,8 @@ from ice287g.references import (
     seed_registry,
     to_csv,
 )
-from ice287g.settings import Settings
-from ice287g.store import Store, suffix_for
+from ice287g.sources.store import Store, suffix_for
+from ice287g.util.hashing import sha256_of
 
 REFERENCE = Path(os.environ.get("ICE287G_REFERENCE_MIRROR", REPO.parent / "shared" / "reference"))
 COMMITTED = REPO / "sources" / "references.csv"

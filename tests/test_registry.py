@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from ice287g.errors import InputError
-from ice287g.registry import FIELDS, Registry, entries_from_manifest
+from ice287g.sources.registry import FIELDS, Registry, entries_from_manifest
 
 MANIFEST_FIELDS = ["path", "sha256", "bytes", "archive", "archive_commit", "archive_path", "archived_at", "url"]
 

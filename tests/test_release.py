@@ -14,16 +14,16 @@ import pytest
 import yaml
 from conftest import REPO, git
 
+from ice287g.consume.versions import version_date
 from ice287g.errors import InputError
-from ice287g.registry import FIELDS
-from ice287g.release import (
+from ice287g.publish.release import (
     RELEASE_PATHS,
     changelog_section,
     release,
     repository_url,
     write_citation,
 )
-from ice287g.versions import version_date
+from ice287g.sources.registry import FIELDS
 
 BIN = Path(sys.executable).parent
 
@@ -271,7 +271,7 @@ def cli_release(repo, tmp_path, monkeypatch):
     returns (run(args) -> (exit code, output), the calls the build received)."""
     from typer.testing import CliRunner
 
-    import ice287g.build
+    import ice287g.pipeline.build
     from ice287g import cli
 
     monkeypatch.setenv("ICE287G_ROOT", str(repo))
@@ -286,7 +286,7 @@ def cli_release(repo, tmp_path, monkeypatch):
         fake_build(repo, rows=settings.registry.read_text())()
         return None, []
 
-    monkeypatch.setattr(ice287g.build, "build_release", build_release)
+    monkeypatch.setattr(ice287g.pipeline.build, "build_release", build_release)
 
     def run(*args: str) -> tuple[int, str]:
         result = CliRunner().invoke(cli.app, ["release", *args])
@@ -379,7 +379,7 @@ def test_bad_input_on_the_daily_path_releases_nothing_and_changes_nothing(repo, 
 
 
 def test_a_release_stopped_between_its_commit_and_its_tag_is_finished_by_the_next(repo, tmp_path, monkeypatch):
-    import ice287g.release as release_module
+    import ice287g.publish.release as release_module
 
     def killed(*_args, **_kwargs):
         raise KeyboardInterrupt  # the run stops after its commit, before the tag

@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from conftest import NEXT_DAY, REPO, git
 
-from ice287g.release import changelog_section
-from ice287g.versions import version_for as package_version
+from ice287g.consume.versions import version_for as package_version
+from ice287g.publish.release import changelog_section
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,7 @@ def test_a_release_changes_few_lines_of_data(archive_clone, archive_next):
     newest and the daily release of one list more: a new list appends the rows that are new and
     closes the spans of the rows that left, so few lines of data/ change (the first release's
     tables are what a fresh clone builds: see the byte-for-byte test)."""
-    from ice287g import history
+    from ice287g.consume import history
 
     folder = archive_clone.folder
     index = list(csv.DictReader(io.StringIO((folder / "releases.csv").read_text())))

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ice287g.changes import CHANGE_KINDS, change_rows
-from ice287g.site import CHANGES, PAGE, README_CHART, release_for, saved_changes, write_site
+from ice287g.publish.changes import CHANGE_KINDS, change_rows
+from ice287g.publish.site.page import CHANGES, PAGE, README_CHART, release_for, saved_changes, write_site
 
 DOCS = REPO / "docs"
 DESCRIPTOR = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))

@@ -11,9 +11,9 @@ import pytest
 from conftest import participating_rows, write_workbook
 
 from ice287g.errors import InputError
-from ice287g.hashing import sha256_of
-from ice287g.registry import entry_problems, make_entry
-from ice287g.store import Store, resolve
+from ice287g.sources.registry import entry_problems, make_entry
+from ice287g.sources.store import Store, resolve
+from ice287g.util.hashing import sha256_of
 
 
 @pytest.fixture
@@ -122,8 +122,8 @@ def _resolve_in_a_process(tmp_path, entry, mirror) -> subprocess.CompletedProces
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from ice287g.registry import Entry\n"
-        "from ice287g.store import Store, resolve\n"
+        "from ice287g.sources.registry import Entry\n"
+        "from ice287g.sources.store import Store, resolve\n"
         "from ice287g.errors import InputError\n"
         f"entry = Entry(**json.loads({json.dumps(json.dumps(entry.__dict__))}))\n"
         "try:\n"

@@ -4,19 +4,21 @@ import copy
 import csv
 import datetime as dt
 import json
+import re
 from dataclasses import replace
 
 import duckdb
 import pytest
 from conftest import REPO, participating_rows, private_settings, write_workbook
 
-from ice287g.build import MAX_ROW_LOSS, build, gate_frames, validation_parameters
 from ice287g.errors import ProjectError
-from ice287g.project import README_END, README_START, readme_with_vars, tuning_vars, vars_markdown
-from ice287g.schema import RESOURCES, data_tests_of_models, load_manifest, resource_schemas
+from ice287g.pipeline.build import MAX_ROW_LOSS, build, gate_frames, validation_parameters
+from ice287g.publish.readme import RULE_VALUE, VARS, replace_block, rule_values, vars_markdown
 from ice287g.settings import Settings
-from ice287g.suites import GENERATORS, Plan, generated_suites, plan
-from ice287g.validate import ValidationFailed, check_frames, validate
+from ice287g.transform.project import tuning_vars
+from ice287g.validate.gate import ValidationFailed, check_frames, validate
+from ice287g.validate.schema import RESOURCES, data_tests_of_models, load_manifest, resource_schemas
+from ice287g.validate.suites import GENERATORS, Plan, generated_suites, plan
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +192,7 @@ def test_the_readme_lists_every_tuning_var_as_dbt_project_yml_gives_it():
     shown = f"| `{first.name}` | {first.value} |"
     assert readme.count(shown) == 1
     stale = readme.replace(shown, f"| `{first.name}` | {first.value}0 |")
-    assert vars_markdown(REPO) not in stale and readme_with_vars(stale, REPO) == readme
+    assert vars_markdown(REPO) not in stale and replace_block(stale, *VARS, vars_markdown(REPO)) == readme
 
 
 def test_every_var_is_read_by_a_model_and_needs_a_reason(tmp_path):
@@ -200,7 +202,7 @@ def test_every_var_is_read_by_a_model_and_needs_a_reason(tmp_path):
     (tmp_path / "dbt_project.yml").write_text("name: x\nvars:\n  # why\n  a: 1\n  b: 2\n")
     with pytest.raises(ProjectError, match="var 'b' has no comment"):
         tuning_vars(tmp_path)
-    assert README_START in vars_markdown(REPO) and README_END in vars_markdown(REPO)
+    assert VARS[0] in vars_markdown(REPO) and VARS[1] in vars_markdown(REPO)
 
 
 def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
@@ -208,7 +210,7 @@ def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
     the published text says those, and no description repeats a window's value as a literal."""
     import json as json_module
 
-    from ice287g.dbt import run_dbt
+    from ice287g.transform.dbt import run_dbt
 
     windows = {
         "successor_window_publications": 7,
@@ -235,6 +237,31 @@ def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
         assert literal not in described(model, column), (model, column)
 
 
+def test_the_readme_s_rules_state_each_number_from_its_var(tmp_path):
+    """Every number the README's rules give beside a var ("3 lists (`var`)") is that var's value:
+    with other values in dbt_project.yml, each such number follows and none of the old ones stays;
+    a var name that does not exist stops the rewrite."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    defaults = {t.name: t.value for t in tuning_vars(REPO)}
+    mentioned = {m.group("name"): m.group("value") for m in RULE_VALUE.finditer(readme)}
+    decisions = {"successor_window_publications", "successor_window_days", "application_signing_window_days"}
+    assert decisions <= set(mentioned) and all(mentioned[n] == str(defaults[n]) for n in mentioned), mentioned
+    changed = {name: 1000 + i for i, name in enumerate(mentioned)}
+    project = (REPO / "dbt_project.yml").read_text(encoding="utf-8")
+    for name, value in changed.items():
+        project = re.sub(rf"^(  {name}:).*$", rf"\g<1> {value}", project, flags=re.M)
+    (tmp_path / "dbt_project.yml").write_text(project, encoding="utf-8")
+    rewritten = rule_values(readme, tmp_path)
+    assert {m.group("name"): int(float(m.group("value"))) for m in RULE_VALUE.finditer(rewritten)} == changed
+    # and the rules state no window of their own: every count of lists or days names its var
+    rules = readme[readme.index("### Identity and lineage rules") : readme.index("#### Who left")]
+    rules = rules[rules.index(VARS[1]) :]
+    bare = re.findall(r"\b(?:\d+|three)\s+(?:lists|days)\b(?!\s+\(`)", rules)
+    assert not bare, bare
+    with pytest.raises(ProjectError, match="`successor_window_weeks`, which is no var"):
+        rule_values("within 3 weeks (`successor_window_weeks`)", REPO)
+
+
 def test_a_column_with_an_unknown_type_is_a_project_error(built):
     _, manifest, _ = built
     changed = copy.deepcopy(manifest)
@@ -244,8 +271,8 @@ def test_a_column_with_an_unknown_type_is_a_project_error(built):
 
 
 def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
-    from ice287g.dbt import run_dbt
     from ice287g.errors import InputError
+    from ice287g.transform.dbt import run_dbt
 
     with pytest.raises(ProjectError, match=r"^dbt no-such-command: exit code 2") as err:
         run_dbt(REPO, tmp_path / "x.duckdb", tmp_path, ["no-such-command"])
@@ -255,7 +282,7 @@ def test_a_failed_dbt_step_is_a_project_error_not_bad_input(tmp_path):
 def test_a_node_that_fails_in_the_dbt_process_is_named_in_the_error(tmp_path):
     """The dbt process answers with the nodes that failed: a test on tables that do not exist
     errors, and the build's error names it with dbt's message, not only an exit code."""
-    from ice287g.dbt import run_dbt
+    from ice287g.transform.dbt import run_dbt
 
     test = "assert_fix_targets_name_real_counties"
     named = rf"(?s)^dbt test --select {test}: test\.ice287g\.{test}: Runtime Error.*does not exist"
@@ -266,7 +293,7 @@ def test_a_node_that_fails_in_the_dbt_process_is_named_in_the_error(tmp_path):
 def test_a_failed_dbt_test_shows_its_rows_and_the_workbook_they_come_from(tmp_path):
     """dbt says only "Got 1 result"; the build's error shows the failing rows themselves and,
     where a row names a listing, a publication or a file, the workbook it was read from."""
-    from ice287g.dbt import failure_detail
+    from ice287g.transform.dbt import failure_detail
 
     database = tmp_path / "work.duckdb"
     with duckdb.connect(str(database)) as con:
@@ -335,7 +362,7 @@ def test_county_spans_that_do_not_add_up_fail_the_gate(built, tmp_path):
 def test_match_rates_count_each_group_and_the_readme_shows_the_committed_ones():
     import pandas as pd
 
-    from ice287g import geography
+    from ice287g.validate import match_rates as geography
 
     agencies = pd.DataFrame(
         {
@@ -402,8 +429,8 @@ def test_a_formula_like_text_cell_fails_the_gate_unless_reviewed(built, tmp_path
 def test_a_published_formula_stops_the_build_at_the_gate(tmp_path):
     import openpyxl
 
-    from ice287g.hashing import sha256_of
-    from ice287g.registry import Registry, make_entry
+    from ice287g.sources.registry import Registry, make_entry
+    from ice287g.util.hashing import sha256_of
 
     settings = private_settings(tmp_path)
     path = write_workbook(settings.mirror / "files" / "participatingAgencies03012026am.xlsx", participating_rows(3))

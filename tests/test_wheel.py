@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ice287g.loader import load
-from ice287g.wheel import main, source_date_epoch, wheel_version
+from ice287g.consume.loader import load
+from ice287g.publish.wheel import main, source_date_epoch, wheel_version
 
 QUIET = {"say": lambda _m: None}
 
@@ -227,7 +227,7 @@ def test_a_missing_version_or_folder_is_a_clear_error(tmp_path, capsys):
 
     # the module's command line says the same and exits 1
     run = subprocess.run(
-        [sys.executable, "-m", "ice287g.wheel", "--dist", str(missing)], capture_output=True, text=True
+        [sys.executable, "-m", "ice287g.publish.wheel", "--dist", str(missing)], capture_output=True, text=True
     )
     assert run.returncode == 1 and f"error: {missing}: no such folder" in run.stderr and run.stdout == ""
 

@@ -13,8 +13,11 @@ with county_matches as (
 ),
 
 fixes as (
-    select * exclude (ori, reason) from {{ ref('fix_agency_geography') }}
-    where county_fips is not null
+    select
+        agency_id,
+        county_fips
+    from {{ ref('int_agency_geography_fixes') }}
+    where county_fips is not null and agency_id is not null
 ),
 
 fbi_county_texts as (

@@ -11,8 +11,8 @@ with fixes as (
     select
         agency_id,
         ori
-    from {{ ref('fix_agency_geography') }}
-    where ori is not null
+    from {{ ref('int_agency_geography_fixes') }}
+    where ori is not null and agency_id is not null
 ),
 
 fixed_oris as (

@@ -1,5 +1,6 @@
 -- One row per reviewed fix (a row of a seeds/fix_*.csv table or agency_types.csv) with how many
--- raw rows or files it matched in this build. A fix matching nothing is stale: the build warns.
+-- raw rows or files it matched in this build. A fix matching nothing in the project's own archive
+-- is stale: the build stops, naming it (ice287g.pipeline.build).
 {%- set value_fixes = [
     ('fix_state_names', 'published_state', 'listing_rows.state_name'),
     ('fix_support_types', 'published_support_type', 'listing_rows.support_type_name'),
@@ -50,10 +51,8 @@ from {{ ref('fix_agency_names') }} as fixes
 union all
 select
     'fix_agency_geography' as fix_table,
-    fixes.agency_id as fixed_value,
+    fixes.state_code || ': ' || fixes.published_name as fixed_value,
     fixes.reason,
-    (
-        select count(*) from {{ ref('int_agency_names') }} as agency_names
-        where agency_names.agency_id = fixes.agency_id
-    ) as match_count
-from {{ ref('fix_agency_geography') }} as fixes
+    count(fixes.agency_id) as match_count
+from {{ ref('int_agency_geography_fixes') }} as fixes
+group by all

@@ -15,8 +15,8 @@ METHOD_RELEASE = 7
 
 
 def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None):
-    """A published table as a pandas DataFrame; see ice287g.loader.load."""
-    from ice287g.loader import load as _load
+    """A published table as a pandas DataFrame; see ice287g.consume.loader.load."""
+    from ice287g.consume.loader import load as _load
 
     return _load(table, version=version, source=source, sha256=sha256, as_of=as_of)
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import BuildError
-from ice287g.release import RELEASE_PATHS
+from ice287g.publish.release import RELEASE_PATHS
 from ice287g.settings import Settings
 
 app = typer.Typer(help="Build and maintain the ice287g data package.", no_args_is_help=True)
@@ -77,7 +77,7 @@ def build(
     ] = False,
 ) -> None:
     """Build everything from the registered snapshots (what `make build` runs)."""
-    from ice287g.build import build_release
+    from ice287g.pipeline.build import build_release
 
     try:
         settings = _settings(mirror, store)
@@ -99,9 +99,9 @@ def docs() -> None:
     """Rewrite the texts that follow the committed release: the README's generated parts (tuning
     vars, match rates, headline figures, what the archive holds, how to pin the release),
     CITATION.cff and .zenodo.json. Every write of the release does this too."""
-    from ice287g.committed import ReleaseTransaction, committed_version
-    from ice287g.lock import checkout_lock
-    from ice287g.readme import write_release_texts
+    from ice287g.pipeline.lock import checkout_lock
+    from ice287g.publish.committed import ReleaseTransaction, committed_version
+    from ice287g.publish.readme import write_release_texts
 
     settings = _settings()
     try:
@@ -117,9 +117,9 @@ def docs() -> None:
 @app.command()
 def fetch(mirror: MirrorOption = None, store: StoreOption = None) -> None:
     """Resolve every registered file into the store, checking each checksum."""
-    from ice287g.build import resolve_all
-    from ice287g.lock import checkout_lock
-    from ice287g.registry import Registry
+    from ice287g.pipeline.build import resolve_all
+    from ice287g.pipeline.lock import checkout_lock
+    from ice287g.sources.registry import Registry
 
     settings = _settings(mirror, store)
     try:
@@ -162,7 +162,7 @@ def add(
 
     Bytes that the mirror's MANIFEST.csv lists take their provenance from it; any other file
     takes what the options say, and nothing else (no time is made up)."""
-    from ice287g.intake import add_files
+    from ice287g.pipeline.intake import add_files
 
     try:
         settings = _settings(mirror)
@@ -180,7 +180,7 @@ def acquire(
     force: ForceOption = False,
 ) -> None:
     """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
-    from ice287g.intake import acquire as run_acquire
+    from ice287g.pipeline.intake import acquire as run_acquire
 
     try:
         outcomes = run_acquire(_settings(), page_url or ICE_PAGE, force=force)
@@ -204,12 +204,12 @@ def release(
     """Acquire new lists, build, and commit and tag a release if anything changed (never pushes)."""
     import os
 
-    from ice287g.build import build_release, resolve_all
     from ice287g.errors import InputError
-    from ice287g.intake import acquire as run_acquire
-    from ice287g.lock import checkout_lock
-    from ice287g.registry import Registry
-    from ice287g.release import release as run_release
+    from ice287g.pipeline.build import build_release, resolve_all
+    from ice287g.pipeline.intake import acquire as run_acquire
+    from ice287g.pipeline.lock import checkout_lock
+    from ice287g.publish.release import release as run_release
+    from ice287g.sources.registry import Registry
 
     if offline:
         os.environ["ICE287G_OFFLINE"] = "1"
@@ -247,7 +247,7 @@ def release(
 def versions() -> None:
     """Every release committed in this repository: its version, the commit that holds it and the
     sha256 of its datapackage.json (what `ice287g.load(..., sha256=...)` pins)."""
-    from ice287g import history
+    from ice287g.consume import history
 
     settings = _settings()
     try:
@@ -270,8 +270,8 @@ def diff(
     commit that released it, checked against releases.csv)."""
     import tempfile
 
-    from ice287g.changes import compare, render
-    from ice287g.committed import locate
+    from ice287g.publish.changes import compare, render
+    from ice287g.publish.committed import locate
 
     settings = _settings()
     with tempfile.TemporaryDirectory() as work:
@@ -291,7 +291,7 @@ def explore(
     needs Datasette and sqlite-utils, the package's optional extra "explore"."""
     import subprocess
 
-    from ice287g import explore as browse
+    from ice287g.consume import explore as browse
 
     settings = _settings()
     try:
@@ -316,8 +316,8 @@ def sources_seed(
 ) -> None:
     """Register every file of a raw-snapshots MANIFEST.csv that is not registered yet, with the
     provenance its row gives, each checked as `add` checks a file (idempotent)."""
-    from ice287g.intake import add_from_mirror
-    from ice287g.registry import Registry
+    from ice287g.pipeline.intake import add_from_mirror
+    from ice287g.sources.registry import Registry
 
     try:
         settings = _settings(mirror)
@@ -333,7 +333,7 @@ def sources_seed_references(
     manifest: Annotated[Path | None, typer.Option(help="MANIFEST.csv (default: the reference mirror's).")] = None,
 ) -> None:
     """Add every row of the reference mirror's MANIFEST.csv to sources/references.csv (idempotent)."""
-    from ice287g.references import seed_registry
+    from ice287g.sources.references import seed_registry
 
     settings = _settings()
     registry = settings.reference_registry
@@ -351,7 +351,7 @@ def sources_summary() -> None:
     """Count registered snapshots by archive and claimed list."""
     from collections import Counter
 
-    from ice287g.registry import Registry
+    from ice287g.sources.registry import Registry
 
     registry = Registry.load(_settings().registry)
     counts = Counter((e.archive, e.claimed_list) for e in registry)

@@ -58,6 +58,13 @@ class Settings:
         return self.root / "sources" / "references.csv"
 
     @property
+    def judges_fixes(self) -> bool:
+        """True when the registry is the project's own (``sources/snapshots.csv``): the archive the
+        reviewed fixes of ``seeds/`` were read against, where a fix that matches nothing is stale.
+        A build of another registry (a test's small archive) cannot tell."""
+        return self.registry.resolve() == (self.root / "sources" / "snapshots.csv").resolve()
+
+    @property
     def reference_folder(self) -> Path:
         return self.reference_mirror or (self.root.parent / "shared" / "reference").resolve()
 

@@ -1,0 +1,1 @@
+"""The release page (``docs/``): the page, its charts and the data dictionary."""
