@@ -17,7 +17,7 @@ from conftest import REPO, participating_rows
 
 from ice287g.consume.loader import load
 from ice287g.consume.versions import version_for, version_key
-from ice287g.errors import InputError
+from ice287g.errors import InputError, ProjectError
 from ice287g.pipeline.build import build
 from ice287g.publish import package as package_module
 from ice287g.validate.schema import RESOURCES, load_manifest
@@ -183,6 +183,26 @@ def test_the_committed_descriptor_matches_the_models(small_built):
     committed = json.loads((REPO / "datapackage.json").read_text())
     actual = {r["name"]: (r["title"], r["description"], r["schema"]) for r in committed["resources"]}
     assert actual == expected, "datapackage.json drifted from the dbt models: run `make build` and commit it"
+
+
+def test_the_published_tables_are_the_marts_the_yaml_describes(small_built, tmp_path):
+    """The list of published tables is read from models/marts/_marts.yml, in its order; a mart the
+    YAML leaves out, or a table it describes with no mart, stops the build naming both."""
+    import yaml
+
+    from ice287g.validate.schema import check_published, published_tables
+
+    described = [m["name"] for m in yaml.safe_load((REPO / "models/marts/_marts.yml").read_text())["models"]]
+    assert RESOURCES == published_tables(REPO) == tuple(described)
+    manifest = load_manifest(small_built.settings.build_dir / "dbt" / "target" / "manifest.json")
+    check_published(manifest)
+    differ = r"_marts.yml: .*marts not described \['county_counts'\], described tables with no mart \['extra'\]"
+    with pytest.raises(ProjectError, match=differ):
+        check_published(manifest, published=(*RESOURCES[:-1], "extra"))
+    (tmp_path / "models" / "marts").mkdir(parents=True)
+    (tmp_path / "models" / "marts" / "_marts.yml").write_text("version: 2\nmodels:\n  - name: a\n  - name: a\n")
+    with pytest.raises(ProjectError, match="must describe each published table once"):
+        published_tables(tmp_path)
 
 
 def test_the_build_becomes_the_committed_release_and_a_released_version_never_changes(small_built):
