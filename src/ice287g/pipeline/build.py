@@ -50,7 +50,7 @@ from ice287g.transform.project import var
 from ice287g.util.csvfile import write_atomically
 from ice287g.validate import match_rates as geography
 from ice287g.validate.gate import ValidationFailed, check_frames, validate
-from ice287g.validate.schema import RESOURCES, load_manifest, resource_schemas
+from ice287g.validate.schema import RESOURCES, ResourceSchema, load_manifest, resource_schemas
 from ice287g.validate.suites import plan, relationship_targets
 
 
@@ -272,98 +272,152 @@ def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None
     if previous:
         return _reused(settings, previous, seconds, tell)
 
-    # everything is written in the work folder and moved into place only once every step passed:
-    # a failed or killed build leaves the database, the validation report, the review files and
-    # every published version as they were
-    # one fixed name, not one per process (the lock admits one build): dbt's profile points at the
-    # database in it, and a path that changed with every build made dbt parse the project afresh
-    work = settings.build_dir / WORK
-    work.mkdir()
-    write_atomically(work / "pid", f"{os.getpid()}\n".encode())
-    work_db = work / settings.database.name
-    report = work / "validation"
+    work = Work.create(settings)
     # one dbt process imports dbt and parses the project now, while the workbooks are read; its
     # models and then its tests run on that parse
-    dbt = Dbt(settings.root, work_db, settings.build_dir)
+    dbt = Dbt(settings.root, work.database, settings.build_dir)
     dbt.start(["parse"])
     try:
-        if settings.database.exists():
-            shutil.copy2(settings.database, work_db)
-        with duckdb.connect(str(work_db)) as con:
-            loaded = load_raw(
-                con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", tell
-            )
-            references = load_references(con, settings)
-        tell(f"raw layer: {loaded.files_read} new file(s) read, {loaded.rows_total:,} data rows in all")
-        tell("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
+        loaded = _read(settings, registry, paths, work, tell)
         lap("read")
-
-        tell("dbt: seeds and models")
-        dbt.run(DBT_MODELS)
-        if stale := stale_fixes(work_db):
-            if settings.judges_fixes:
-                raise ProjectError(
-                    "seeds",
-                    "reviewed fixes that match nothing in the archive they were read against (a rule "
-                    "or the fix went wrong: mend or remove each):\n" + "\n".join(f"  {line}" for line in stale),
-                )
-            tell(f"note: {len(stale)} reviewed fix(es) match nothing in this registry, not the project's own")
-        manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
-        schemas = resource_schemas(manifest)
-        frames = gate_frames(work_db, manifest)
+        manifest, schemas, frames = _transform(settings, dbt, work, tell)
         lap("dbt")
-
-        # dbt's data tests and Great Expectations read the same finished tables, one in dbt's
-        # process and one in this: run side by side, they take the time of the slower
-        tell("dbt tests and Great Expectations, side by side")
-        dbt.start(DBT_TESTS)
-        failure = _validate(settings, manifest, frames, report, len(registry), today)
-        dbt.finish()
-        if failure:
-            # the failed report is kept for reading beside the last good one, which stays in place
-            failed = settings.build_dir / "validation-failed"
-            _replace_folder(report, failed, work / "validation-failed-before")
-            raise ValidationFailed(failure.subject, failure.problem.replace(str(report), str(failed)))
-        compact(work_db)
-        for line in match_rates_lines(frames):
-            tell(line)
+        _gate(settings, dbt, manifest, frames, work, len(registry), today, tell)
         lap("validate")
-
-        base = version_for(frames["publications"]["published_date"].max().date())
-        staged = work / "dist" / "package"
-        staged.mkdir(parents=True)
-        with duckdb.connect(str(work_db), read_only=True) as con:
-            descriptor = assemble(
-                con,
-                schemas,
-                staged,
-                lambda folder: release_version(settings.release, base, folder),
-                report / "validation.json",
-                lambda folder, version: changelog_entry(settings.release, folder, version, settings.root),
-            )
-            reviews = write_review_files(con, work / "review")
+        staged, descriptor, reviews = _package(settings, work, schemas, frames)
         version = descriptor["version"]
-        # a released version never changes: refuse before anything is published
-        check_index(settings.release, index_entry(staged, zip_sha256=""))
-        folder, is_new = publish(staged, settings.dist, version)
-        tell(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
-        os.replace(work_db, settings.database)
-        _replace_folder(report, settings.build_dir / "validation", work / "validation-before")
-        (settings.build_dir / "review").mkdir(exist_ok=True)
-        for review in reviews:
-            target = settings.build_dir / "review" / review.name
-            os.replace(review, target)
-            tell(f"for review: {target}")
+        folder, is_new = _put_in_place(settings, work, staged, version, reviews, tell)
         fingerprint.record(settings, digest, version, {"load": asdict(loaded), "warnings": warnings})
         lap("package")
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
         # a full or read-only disk, or too little memory: the machine's refusal, said as one line
-        raise InputError(str(work_db), f"DuckDB could not go on ({type(exc).__name__}: {exc})") from exc
+        raise InputError(str(work.database), f"DuckDB could not go on ({type(exc).__name__}: {exc})") from exc
     finally:
         # no dbt may outlive the build: it would hold the work database, which is removed next
         dbt.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work.folder, ignore_errors=True)
     return BuildResult(loaded, settings.database, version, folder, is_new, descriptor, seconds, warnings)
+
+
+@dataclass(frozen=True)
+class Work:
+    """The build's work folder. Everything is written here and moved into place only once every
+    step passed: a failed or killed build leaves the database, the validation report, the review
+    files and every published version as they were. One fixed name, not one per process (the lock
+    admits one build): dbt's profile points at the database in it, and a path that changed with
+    every build made dbt parse the project afresh."""
+
+    folder: Path
+    database: Path
+    report: Path
+
+    @classmethod
+    def create(cls, settings: Settings) -> Work:
+        folder = settings.build_dir / WORK
+        folder.mkdir()
+        write_atomically(folder / "pid", f"{os.getpid()}\n".encode())
+        return cls(folder, folder / settings.database.name, folder / "validation")
+
+
+def _read(
+    settings: Settings, registry: Registry, paths: dict[str, Path], work: Work, tell: Callable[[str], None]
+) -> LoadReport:
+    """The raw layer: the last build's database, with the files it has not read yet and the
+    reference tables loaded into it."""
+    if settings.database.exists():
+        shutil.copy2(settings.database, work.database)
+    with duckdb.connect(str(work.database)) as con:
+        loaded = load_raw(
+            con, registry, lambda entry: paths[entry.file_sha256], settings.root / "sources" / "layouts.csv", tell
+        )
+        references = load_references(con, settings)
+    tell(f"raw layer: {loaded.files_read} new file(s) read, {loaded.rows_total:,} data rows in all")
+    tell("reference tables: " + ", ".join(f"{table} ({rows:,} rows)" for table, rows in references.items()))
+    return loaded
+
+
+def _transform(
+    settings: Settings, dbt: Dbt, work: Work, tell: Callable[[str], None]
+) -> tuple[dict, list[ResourceSchema], dict[str, pd.DataFrame]]:
+    """dbt's seeds and models; then the reviewed fixes' use, and the manifest with the published
+    tables' schemas (a mart the YAML does not describe, or a type it cannot publish, stops here) and
+    the frames the gate reads."""
+    tell("dbt: seeds and models")
+    dbt.run(DBT_MODELS)
+    if stale := stale_fixes(work.database):
+        if settings.judges_fixes:
+            raise ProjectError(
+                "seeds",
+                "reviewed fixes that match nothing in the archive they were read against (a rule "
+                "or the fix went wrong: mend or remove each):\n" + "\n".join(f"  {line}" for line in stale),
+            )
+        tell(f"note: {len(stale)} reviewed fix(es) match nothing in this registry, not the project's own")
+    manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
+    return manifest, resource_schemas(manifest), gate_frames(work.database, manifest)
+
+
+def _gate(
+    settings: Settings,
+    dbt: Dbt,
+    manifest: dict,
+    frames: dict[str, pd.DataFrame],
+    work: Work,
+    registered: int,
+    today: dt.date | None,
+    tell: Callable[[str], None],
+) -> None:
+    """dbt's data tests and Great Expectations, which read the same finished tables, one in dbt's
+    process and one in this: run side by side, they take the time of the slower. dbt's failures
+    are said first; a failed report is kept beside the last good one, which stays in place."""
+    tell("dbt tests and Great Expectations, side by side")
+    dbt.start(DBT_TESTS)
+    failure = _validate(settings, manifest, frames, work.report, registered, today)
+    dbt.finish()
+    if failure:
+        failed = settings.build_dir / "validation-failed"
+        _replace_folder(work.report, failed, work.folder / "validation-failed-before")
+        raise ValidationFailed(failure.subject, failure.problem.replace(str(work.report), str(failed)))
+    compact(work.database)
+    for line in match_rates_lines(frames):
+        tell(line)
+
+
+def _package(
+    settings: Settings, work: Work, schemas: list[ResourceSchema], frames: dict[str, pd.DataFrame]
+) -> tuple[Path, dict, list[Path]]:
+    """The version staged in the work folder (its descriptor, from the last release's version and
+    changelog) and the review files; a version already released with other bytes is refused here."""
+    base = version_for(frames["publications"]["published_date"].max().date())
+    staged = work.folder / "dist" / "package"
+    staged.mkdir(parents=True)
+    with duckdb.connect(str(work.database), read_only=True) as con:
+        descriptor = assemble(
+            con,
+            schemas,
+            staged,
+            lambda folder: release_version(settings.release, base, folder),
+            work.report / "validation.json",
+            lambda folder, version: changelog_entry(settings.release, folder, version, settings.root),
+        )
+        reviews = write_review_files(con, work.folder / "review")
+    check_index(settings.release, index_entry(staged, zip_sha256=""))
+    return staged, descriptor, reviews
+
+
+def _put_in_place(
+    settings: Settings, work: Work, staged: Path, version: str, reviews: list[Path], tell: Callable[[str], None]
+) -> tuple[Path, bool]:
+    """Publish the staged version, then move the database, the report and the review files into place."""
+    folder, is_new = publish(staged, settings.dist, version)
+    tell(f"{'published' if is_new else 'unchanged, already published:'} {PACKAGE_NAME} {version} in {folder}")
+    os.replace(work.database, settings.database)
+    _replace_folder(work.report, settings.build_dir / "validation", work.folder / "validation-before")
+    (settings.build_dir / "review").mkdir(exist_ok=True)
+    for review in reviews:
+        target = settings.build_dir / "review" / review.name
+        os.replace(review, target)
+        tell(f"for review: {target}")
+    return folder, is_new
 
 
 def write_committed_release(settings: Settings, result: BuildResult) -> list[str]:
