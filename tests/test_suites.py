@@ -91,10 +91,10 @@ def test_a_mart_that_is_not_published_stops_the_build(built):
     changed = copy.deepcopy(manifest)
     node = copy.deepcopy(changed["nodes"]["model.ice287g.counts"])
     changed["nodes"]["model.ice287g.county_totals"] = {**node, "name": "county_totals"}
-    with pytest.raises(ProjectError, match=r"models/marts: .*marts not published \['county_totals'\]"):
+    with pytest.raises(ProjectError, match=r"models/marts/_marts.yml: .*marts not described \['county_totals'\]"):
         resource_schemas(changed)
     del changed["nodes"]["model.ice287g.county_totals"], changed["nodes"]["model.ice287g.counts"]
-    with pytest.raises(ProjectError, match=r"published tables with no mart \['counts'\]"):
+    with pytest.raises(ProjectError, match=r"described tables with no mart \['counts'\]"):
         resource_schemas(changed)
 
 
@@ -212,11 +212,16 @@ def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
 
     from ice287g.transform.dbt import run_dbt
 
+    defaults = {t.name: t.value for t in tuning_vars(REPO)}
+    # other values than today's, whatever today's are
     windows = {
-        "successor_window_publications": 7,
-        "successor_window_days": 45,
-        "application_signing_window_days": 75,
-        "review_candidate_window_days": 120,
+        name: defaults[name] + 17
+        for name in (
+            "successor_window_publications",
+            "successor_window_days",
+            "application_signing_window_days",
+            "review_candidate_window_days",
+        )
     }
     run_dbt(REPO, tmp_path / "x.duckdb", tmp_path, ["parse", "--vars", json_module.dumps(windows)])
     manifest = load_manifest(tmp_path / "dbt" / "target" / "manifest.json")
@@ -225,10 +230,13 @@ def test_published_text_states_the_rule_values_of_dbt_project_yml(tmp_path):
         node = manifest["nodes"][f"model.ice287g.{model}"]
         return " ".join(node["columns"][column]["description"].split())
 
-    assert "at most 7 lists or 45 days after it left" in described("agreements", "status")
-    assert "and 75 days after its last" in described("applications", "outcome")
-    assert "first listed at most 120 days later" in described("review_lineage", "candidate_agreement_id")
-    defaults = {t.name: t.value for t in tuning_vars(REPO)}
+    lists, days = windows["successor_window_publications"], windows["successor_window_days"]
+    assert f"at most {lists} lists or {days} days after it left" in described("agreements", "status")
+    assert f"and {windows['application_signing_window_days']} days after its last" in described(
+        "applications", "outcome"
+    )
+    review = described("review_lineage", "candidate_agreement_id")
+    assert f"first listed at most {windows['review_candidate_window_days']} days later" in review
     for model, column, literal in (
         ("agreements", "status", f"{defaults['successor_window_days']} days"),
         ("applications", "outcome", f"{defaults['application_signing_window_days']} days"),
