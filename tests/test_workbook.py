@@ -9,7 +9,8 @@ import pytest
 from conftest import set_declared_size
 
 from ice287g.errors import InputError
-from ice287g.raw.workbook import MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, check_container, read_workbook
+from ice287g.raw.container import MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, check_container
+from ice287g.raw.workbook import read_workbook
 
 
 def test_cells_are_kept_exactly_as_published(make_workbook):
