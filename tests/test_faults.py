@@ -38,7 +38,8 @@ from ice287g.consume.versions import VERSION_PATTERN, base_version, list_version
 from ice287g.errors import InputError
 from ice287g.pipeline.bench import STAGES
 from ice287g.pipeline.build import BuildResult, build, build_release
-from ice287g.pipeline.intake import acquire, add_files, add_from_mirror
+from ice287g.pipeline.intake.acquire import acquire
+from ice287g.pipeline.intake.add import add_files, add_from_mirror
 from ice287g.pipeline.lock import checkout_lock
 from ice287g.publish.committed import INDEX, method_notes, release_version
 from ice287g.settings import Settings

@@ -9,7 +9,7 @@ from conftest import participating_rows
 from ice287g.errors import InputError
 from ice287g.pipeline import fingerprint
 from ice287g.pipeline.build import build, build_release
-from ice287g.pipeline.intake import add_files
+from ice287g.pipeline.intake.add import add_files
 
 
 def files_of(folder):

@@ -27,7 +27,8 @@ import pytest
 from conftest import PARTICIPATING_HEADER, PENDING_HEADER, REPO, participating_rows, set_declared_size, write_workbook
 
 from ice287g.errors import InputError
-from ice287g.pipeline.intake import acquire, add_files
+from ice287g.pipeline.intake.acquire import acquire
+from ice287g.pipeline.intake.add import add_files
 from ice287g.sources.download import MAX_DOWNLOAD_BYTES
 from ice287g.sources.registry import Registry
 from ice287g.sources.store import Store
@@ -867,7 +868,7 @@ def test_what_the_reader_would_build_is_bounded_before_it_builds_it(settings, wo
 
 
 def test_a_page_that_links_more_workbooks_than_any_287g_page_is_refused_at_once(settings, world, web):
-    from ice287g.pipeline.intake import MAX_LINKS
+    from ice287g.pipeline.intake.acquire import MAX_LINKS
 
     links = [f"files/participatingAgencies{n:08d}am.xlsx" for n in range(40_000)]
     with pytest.raises(

@@ -10,16 +10,14 @@ from typer.testing import CliRunner
 
 from ice287g.cli import app
 from ice287g.errors import InputError
-from ice287g.pipeline.intake import (
+from ice287g.pipeline.intake.acquire import acquire, workbook_links
+from ice287g.pipeline.intake.add import add_files, forced_log
+from ice287g.pipeline.intake.plausibility import (
     PENDING_MAX_ROWS,
-    acquire,
-    add_files,
     date_fixes,
-    forced_log,
     list_candidates,
     plausibility_problems,
     read_list,
-    workbook_links,
 )
 from ice287g.raw.layouts import load_layouts
 from ice287g.sources.registry import Registry

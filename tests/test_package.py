@@ -60,7 +60,7 @@ def test_build_publishes_a_valid_versioned_package(small_built):
 
 
 def test_a_failed_package_step_leaves_no_partial_version(small_built, make_workbook, monkeypatch):
-    from ice287g.pipeline.intake import add_files
+    from ice287g.pipeline.intake.add import add_files
 
     settings = small_built.settings
     add_files(settings, [make_workbook("participatingAgencies03042026am.xlsx", participating_rows(4))])
@@ -78,7 +78,7 @@ def test_a_failed_package_step_leaves_no_partial_version(small_built, make_workb
 
 def test_a_new_snapshot_makes_a_new_version_with_a_changelog(small_built, make_workbook):
     from ice287g.pipeline.build import write_committed_release
-    from ice287g.pipeline.intake import add_files
+    from ice287g.pipeline.intake.add import add_files
 
     small_archive, first = small_built.settings, small_built.result  # built and released: the changelog's base
     old_files = files_of(first.package)

@@ -433,7 +433,8 @@ sys.path.insert(0, {tests!r})
 import conftest
 if {pinned!r}:
     conftest.pin_hypothesis_constants()
-import ice287g.pipeline.build, ice287g.cli, ice287g.pipeline.intake  # the package's modules, and their constants
+# the package's modules, and their constants
+import ice287g.pipeline.build, ice287g.cli, ice287g.pipeline.intake.add, ice287g.pipeline.intake.acquire
 from hypothesis import given, settings, strategies as st
 seen = []
 @settings(derandomize=True, database=None, deadline=None, max_examples=60)

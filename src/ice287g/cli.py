@@ -162,7 +162,7 @@ def add(
 
     Bytes that the mirror's MANIFEST.csv lists take their provenance from it; any other file
     takes what the options say, and nothing else (no time is made up)."""
-    from ice287g.pipeline.intake import add_files
+    from ice287g.pipeline.intake.add import add_files
 
     try:
         settings = _settings(mirror)
@@ -180,7 +180,7 @@ def acquire(
     force: ForceOption = False,
 ) -> None:
     """Fetch ICE's live 287(g) page and register the workbooks it links to that are new."""
-    from ice287g.pipeline.intake import acquire as run_acquire
+    from ice287g.pipeline.intake.acquire import acquire as run_acquire
 
     try:
         outcomes = run_acquire(_settings(), page_url or ICE_PAGE, force=force)
@@ -206,7 +206,7 @@ def release(
 
     from ice287g.errors import InputError
     from ice287g.pipeline.build import build_release, resolve_all
-    from ice287g.pipeline.intake import acquire as run_acquire
+    from ice287g.pipeline.intake.acquire import acquire as run_acquire
     from ice287g.pipeline.lock import checkout_lock
     from ice287g.publish.release import release as run_release
     from ice287g.sources.registry import Registry
@@ -316,7 +316,7 @@ def sources_seed(
 ) -> None:
     """Register every file of a raw-snapshots MANIFEST.csv that is not registered yet, with the
     provenance its row gives, each checked as `add` checks a file (idempotent)."""
-    from ice287g.pipeline.intake import add_from_mirror
+    from ice287g.pipeline.intake.add import add_from_mirror
     from ice287g.sources.registry import Registry
 
     try:

@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ice287g.pipeline.build import BuildResult, build_release, resolve_all
-from ice287g.pipeline.intake import date_fixes, list_candidates
+from ice287g.pipeline.intake.plausibility import date_fixes, list_candidates
 from ice287g.settings import Settings
 from ice287g.sources.registry import Entry, Registry
 from ice287g.sources.store import Store, suffix_for
