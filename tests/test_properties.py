@@ -25,14 +25,13 @@ import duckdb
 import jinja2
 import pyarrow as pa
 import pytest
-from conftest import REPO
+from conftest import REPO, SHARED
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ice287g.sources.names import parse_name
 
 MACROS = REPO / "macros"
-SEEDS = REPO / "seeds"
 PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=60)
 
 
@@ -42,7 +41,7 @@ def _macros(name: str):
 
 TEXT, DATES = _macros("text.sql"), _macros("dates.sql")
 CANONICAL_SQL = f"select {TEXT.canonical_agency_name('name')} from batch order by i"
-# as int_agency_spellings calls it: the state's name and code from seeds/states.csv, canonicalised
+# as int_agency_spellings calls it: the state's name and code from the Census states, canonicalised
 MATCH_KEY_SQL = f"""select {TEXT.agency_match_key("canonical", "name_key", "code_key")}
 from (select i, {TEXT.canonical_agency_name("name")} as canonical,
 {TEXT.canonical_agency_name("state_name")} as name_key,
@@ -69,7 +68,7 @@ def canonical(names: list[str]) -> list[str | None]:
 
 
 def match_keys(cases: list[tuple[str, str, str]]) -> list[str | None]:
-    """The match key of each (name as published, state name as in states.csv, state code)."""
+    """The match key of each (name as published, state name as the Census gives it, state code)."""
     names, state_names, codes = zip(*cases, strict=True)
     return [k for (k,) in _run(MATCH_KEY_SQL, name=list(names), state_name=list(state_names), state_code=list(codes))]
 
@@ -82,8 +81,12 @@ def published_dates(cases: list[tuple[str, str]]) -> list[tuple[str | None, str 
 
 # --- names -------------------------------------------------------------------------------------
 
-with open(SEEDS / "states.csv", newline="", encoding="utf-8") as fh:
-    STATES = [(row["state_name"], row["state_code"]) for row in csv.DictReader(fh)]
+# the states as the build reads them: the Census file of the reference mirror (stg_census__states)
+# (of a state's several names, the shortest without an abbreviation point, as that model keeps)
+with open(SHARED.parent / "reference" / "census-states.csv", newline="", encoding="utf-8") as fh:
+    _NAMES = sorted((row["postal"], "." in row["name"], len(row["name"]), row["name"]) for row in csv.DictReader(fh))
+_FIRST = {code: name for code, _, _, name in reversed(_NAMES)}  # the first in that order wins
+STATES = sorted((name, code) for code, name in _FIRST.items())
 
 # Words either macro gives a meaning to; generated place names never use them, so whatever a
 # template adds around a place is the only thing that differs between two spellings.

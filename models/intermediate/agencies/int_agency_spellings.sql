@@ -21,12 +21,12 @@ spellings as (
 ),
 
 states as (
-    -- the state's name and code as canonical names spell them ("us virgin islands"; CO is "county")
+    -- the state's name and code as canonical names spell them ("virgin islands"; CO is "county")
     select
         state_code,
         {{ canonical_agency_name('state_name') }} as name_key,
         {{ canonical_agency_name('lower(state_code)') }} as code_key
-    from {{ ref('states') }}
+    from {{ ref('stg_census__states') }}
 )
 
 select

@@ -47,7 +47,7 @@ named as (
         {{ canonical_agency_name('agencies.agency_name') }} as canonical_name,
         {{ canonical_agency_name('states.state_name') }} as state_name
     from agencies
-    left join {{ ref('states') }} as states on agencies.state_code = states.state_code
+    left join {{ ref('stg_census__states') }} as states on agencies.state_code = states.state_code
 ),
 
 kinds as (

@@ -33,7 +33,7 @@ states as (
     select
         state_code,
         lower(state_name) as state_name
-    from {{ ref('states') }}
+    from {{ ref('stg_census__states') }}
 ),
 
 keyed as (

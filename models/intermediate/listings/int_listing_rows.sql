@@ -19,9 +19,9 @@ files as (
 states as (
     select
         state_code,
-        state_name as lookup_name,
+        upper(state_name) as lookup_name,
         'canonical' as state_rule
-    from {{ ref('states') }}
+    from {{ ref('stg_census__states') }}
     union all
     select
         state_code,
