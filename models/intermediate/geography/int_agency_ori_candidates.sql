@@ -138,8 +138,8 @@ candidates as (
             agencies.state_code = oris.state_code
             and case
                 when key_rules.rule_rank = 1 and agencies.geography_kind = 'state'
-                    then agencies.state_free_match_key = oris.state_free_match_key
-                when key_rules.rule_rank = 1 then agencies.match_key = oris.match_key
+                    then agencies.state_free_words_key = oris.state_free_words_key
+                when key_rules.rule_rank = 1 then agencies.words_key = oris.words_key
                 when agencies.geography_kind = 'state' then agencies.state_free_body_key = oris.state_free_body_key
                 else agencies.body_key = oris.body_key
             end

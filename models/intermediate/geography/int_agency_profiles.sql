@@ -129,7 +129,7 @@ profiled as (
             else 'other'
         end as geography_kind,
         {{ place_name('canonical_name') }} as place_name,
-        {{ words_key('canonical_name') }} as match_key,
+        {{ words_key('canonical_name') }} as words_key,
         state_name
     from kinds
 ),
@@ -144,6 +144,6 @@ keyed as (
 
 select
     keyed.* exclude (state_name),
-    {{ state_free_key('keyed.match_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_match_key,
+    {{ state_free_key('keyed.words_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_words_key,
     {{ state_free_key('keyed.body_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_body_key
 from keyed

@@ -59,7 +59,7 @@ keyed as (
         -- a unit of a body listed under one name, one ORI each ("Harris County Constable:", "State Police:")
         ends_with(named.agency_name, ':') as is_unit,
         {{ place_name('named.place_canonical_name') }} as place_name,
-        {{ words_key('named.canonical_name') }} as match_key,
+        {{ words_key('named.canonical_name') }} as words_key,
         {{ words_key(place_name('named.place_canonical_name')) }} as body_key,
         states.state_name,
         named.population_served,
@@ -72,6 +72,6 @@ keyed as (
 
 select
     keyed.* exclude (state_name),
-    {{ state_free_key('keyed.match_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_match_key,
+    {{ state_free_key('keyed.words_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_words_key,
     {{ state_free_key('keyed.body_key', 'keyed.state_name', 'keyed.state_code') }} as state_free_body_key
 from keyed

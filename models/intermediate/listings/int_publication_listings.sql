@@ -17,7 +17,7 @@ applications as (
 )
 
 select
-    listings.publication_id || '#' || listings.row_number as listing_id,
+    listings.publication_id || '#' || listings.row_number as publication_row_id,
     listings.publication_id,
     listings.publication_sequence,
     listings.row_number,

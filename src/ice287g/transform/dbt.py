@@ -120,7 +120,7 @@ def _row(con: duckdb.DuckDBPyConnection, row: dict) -> str:
             continue
         if name == "file_sha256":
             where = "select file_name from snapshots where file_sha256 = ?"
-        elif name.endswith("publication_id") or name == "listing_id":
+        elif name.endswith("publication_id") or name in ("listing_id", "publication_row_id"):
             value = str(value).split("#")[0]
             where = "select file_name from snapshots where publication_id = ? and is_first_snapshot"
         else:
