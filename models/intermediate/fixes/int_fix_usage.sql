@@ -1,28 +1,41 @@
 -- One row per reviewed fix (a row of a seeds/fix_*.csv table or agency_types.csv) with how many
--- raw rows or files it matched in this build. A fix matching nothing in the project's own archive
--- is stale: the build stops, naming it (ice287g.pipeline.build).
+-- raw rows, files or agencies it was applied to in this build, as the model that applies it
+-- reports: a row of int_listing_rows whose rule names the fix (state_rule, support_rule,
+-- signed_date_method; for agency_types, a type not unmapped), a snapshot of int_snapshots with a
+-- fixed name date, a listing of the spelling a name fix merges, an agency whose ORI or county is
+-- the fix's (ori_match, county_match reviewed_fix). A fix applied to nothing in the project's own
+-- archive is stale: the build stops, naming it (ice287g.pipeline.build).
 {%- set value_fixes = [
-    ('fix_state_names', 'published_state', 'listing_rows.state_name'),
-    ('fix_support_types', 'published_support_type', 'listing_rows.support_type_name'),
-    ('agency_types', 'published_agency_type', 'listing_rows.agency_type_name'),
-    ('fix_signed_dates', 'published_signed_date', 'trim(listing_rows.signed_published)'),
+    ('fix_state_names', 'published_state', 'state_name', "state_rule = 'fix_state_names'"),
+    ('fix_support_types', 'published_support_type', 'support_type_name', "support_rule = 'fix_support_types'"),
+    ('agency_types', 'published_agency_type', 'agency_type_name', 'not is_agency_type_unmapped'),
+    ('fix_signed_dates', 'published_signed_date', 'trim(signed_published)', "signed_date_method = 'fix_signed_dates'"),
 ] %}
 with listing_rows as (
     select * from {{ ref('int_listing_rows') }}
 ),
 
-files as (
-    select * from {{ ref('stg_raw__files') }}
+snapshots as (
+    select * from {{ ref('int_snapshots') }}
+    where fixed_name_date is not null
+),
+
+reviewed_geography as (
+    select agency_id from {{ ref('int_agency_oris') }}
+    where ori_match = 'reviewed_fix'
+    union
+    select agency_id from {{ ref('int_agency_counties') }}
+    where county_match = 'reviewed_fix'
 )
 
-{% for fix_table, fixed_column, matched in value_fixes -%}
+{% for fix_table, fixed_column, matched, applied in value_fixes -%}
     select
         '{{ fix_table }}' as fix_table,
         fixes.{{ fixed_column }} as fixed_value,
         fixes.reason,
         (
             select count(*) from listing_rows
-            where {{ matched }} = fixes.{{ fixed_column }}
+            where {{ applied }} and {{ matched }} = fixes.{{ fixed_column }}
         ) as match_count
     from {{ ref(fix_table) }} as fixes
     union all
@@ -32,8 +45,8 @@ select
     fixes.file_name as fixed_value,
     fixes.reason,
     (
-        select count(*) from files
-        where files.file_name = fixes.file_name and files.claimed_date_text = fixes.claimed_date_text
+        select count(*) from snapshots
+        where snapshots.file_name = fixes.file_name and snapshots.claimed_date_text = fixes.claimed_date_text
     ) as match_count
 from {{ ref('fix_snapshot_dates') }} as fixes
 union all
@@ -53,6 +66,7 @@ select
     'fix_agency_geography' as fix_table,
     fixes.state_code || ': ' || fixes.published_name as fixed_value,
     fixes.reason,
-    count(fixes.agency_id) as match_count
+    count(reviewed_geography.agency_id) as match_count
 from {{ ref('int_agency_geography_fixes') }} as fixes
+left join reviewed_geography on fixes.agency_id = reviewed_geography.agency_id
 group by all
