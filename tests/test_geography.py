@@ -17,8 +17,9 @@ from conftest import PARTICIPATING_HEADER, REPO, reference_rows, register_in_mir
 
 from ice287g.pipeline.build import resolve_all
 from ice287g.raw.rawload import load_raw
+from ice287g.raw.reference_tables import load_references
 from ice287g.settings import Settings
-from ice287g.sources.references import load_references, save_registry
+from ice287g.sources.references import save_registry
 from ice287g.sources.registry import Registry
 from ice287g.transform.dbt import run_dbt
 

@@ -9,10 +9,10 @@ import pytest
 from conftest import REPO, reference_rows
 
 from ice287g.errors import InputError
+from ice287g.raw.reference_tables import load_references
 from ice287g.settings import Settings
 from ice287g.sources.references import (
     FIELDS,
-    load_references,
     load_registry,
     references_from_manifest,
     resolve_references,

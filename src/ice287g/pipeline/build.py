@@ -41,8 +41,8 @@ from ice287g.publish.package import assemble, publish
 from ice287g.publish.readme import write_release_texts
 from ice287g.publish.site.page import publish_site
 from ice287g.raw.rawload import LoadReport, load_raw
+from ice287g.raw.reference_tables import load_references
 from ice287g.settings import Settings
-from ice287g.sources.references import load_references
 from ice287g.sources.registry import Registry
 from ice287g.sources.store import Store, resolve
 from ice287g.transform.dbt import Dbt

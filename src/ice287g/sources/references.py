@@ -3,8 +3,9 @@
 Its one job is ``sources/references.csv``: one row per reference file (Census counties and
 states, the FBI's law-enforcement employees, the us-atlas map and its licence), read and checked
 here, seeded from the reference mirror's ``MANIFEST.csv``, resolved through the same store as the
-raw snapshots (store, then mirror folder, then pinned URL, sha256 checked on every read), and
-loaded as ``raw_<name>`` tables when they are CSV. The files themselves are never committed.
+raw snapshots (store, then mirror folder, then pinned URL, sha256 checked on every read). The
+raw stage loads the CSV ones as ``raw_<name>`` tables (``ice287g.raw.reference_tables``). The
+files themselves are never committed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
-
-import duckdb
 
 from ice287g.errors import InputError
 from ice287g.settings import Settings
@@ -197,28 +196,3 @@ def resolve_references(settings: Settings, references: list[Reference]) -> dict[
             str(settings.reference_registry), f"{len(problems)} reference file(s) unusable:\n  " + "\n  ".join(problems)
         )
     return paths
-
-
-def load_references(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """Create ``raw_<name>`` for every CSV reference (all columns text, as published) and
-    ``raw_references`` (name, file_sha256, file_name, rows); returns rows per created table."""
-    references = load_registry(settings.reference_registry)
-    paths = resolve_references(settings, references)
-    counts: dict[str, int] = {}
-    for reference in references:
-        if reference.table is None:
-            continue
-        con.execute(
-            f"create or replace table {reference.table} as "
-            "select * from read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"')",
-            [str(paths[reference.name])],
-        )
-        counts[reference.table] = con.execute(f"select count(*) from {reference.table}").fetchone()[0]
-    con.execute(
-        'create or replace table raw_references (name varchar, file_sha256 varchar, file_name varchar, "rows" bigint)'
-    )
-    con.executemany(
-        "insert into raw_references values (?, ?, ?, ?)",
-        [[r.name, r.file_sha256, r.file_name, counts.get(r.table) if r.table else None] for r in references],
-    )
-    return counts
