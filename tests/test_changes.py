@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
+from ice287g.consume.locate import locate
 from ice287g.errors import InputError
 from ice287g.publish.changes import changed_ids
-from ice287g.publish.committed import locate
 
 
 def write_version(folder: Path, listings: list[tuple], agencies: list[str], agreements: list[str]) -> Path:

@@ -270,8 +270,8 @@ def diff(
     commit that released it, checked against releases.csv)."""
     import tempfile
 
+    from ice287g.consume.locate import locate
     from ice287g.publish.changes import compare, render
-    from ice287g.publish.committed import locate
 
     settings = _settings()
     with tempfile.TemporaryDirectory() as work:

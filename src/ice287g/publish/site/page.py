@@ -19,9 +19,10 @@ import pandas as pd
 import yaml
 
 from ice287g import PACKAGE_NAME
+from ice287g.consume.locate import locate
 from ice287g.errors import InputError
 from ice287g.publish.changes import CHANGE_COLUMNS, CHANGE_KINDS, change_rows
-from ice287g.publish.committed import INDEX, index_rows, locate
+from ice287g.publish.committed import INDEX, index_rows
 from ice287g.publish.site import charts
 from ice287g.publish.site.dictionary import tables
 from ice287g.settings import Settings
