@@ -1,6 +1,6 @@
 -- One row per pending application: a run of pending lists naming the same agency and model.
--- Missing from a few lists and then back is the same application (gaps of up to var
--- application_gap_publications, counted in lineage order so header-only lists do not count); a
+-- Back on a list at most var application_gap_publications lists after the one that last showed
+-- it is the same application (counted in lineage order, so header-only lists do not count); a
 -- longer absence ends it.
 with pending as (
     select
