@@ -17,7 +17,7 @@ fixes as (
         agency_id,
         county_fips
     from {{ ref('int_agency_geography_fixes') }}
-    where county_fips is not null and agency_id is not null
+    where county_fips is not null
 ),
 
 fbi_county_texts as (

@@ -12,6 +12,7 @@ with fixes as (
         agency_id,
         ori
     from {{ ref('int_agency_geography_fixes') }}
+    -- a fix naming no agency of this build takes no ORI away from the rules (fixed_oris)
     where ori is not null and agency_id is not null
 ),
 

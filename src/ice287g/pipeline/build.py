@@ -64,7 +64,7 @@ class BuildResult:
     descriptor: dict
     # seconds spent in each stage: resolve, read, dbt, validate, package (read by the benchmark)
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    # the warnings the build said (damaged store copies set aside, stale fixes), for a summary
+    # the warnings the build said (damaged store copies set aside), for a summary
     warnings: list[str] = field(default_factory=list)
     # True when nothing the build reads had changed and the last build's outputs were reused
     is_reused: bool = False
@@ -225,22 +225,6 @@ def gate_frames(database: Path, manifest: dict) -> dict[str, pd.DataFrame]:
         return {name: con.execute(f"select * from {name}").df() for name in tables}
 
 
-def _validate(
-    settings: Settings, manifest: dict, frames: dict, report: Path, registered: int, today: dt.date | None
-) -> ValidationFailed | None:
-    """Run the Great Expectations gate; its failure is returned, to be raised after dbt's tests
-    have had their say (dbt's failures come first, as when dbt ran before validation)."""
-    try:
-        validate(
-            plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
-            report,
-            validation_parameters(settings, registered, today or dt.datetime.now(dt.UTC).date()),
-        )
-    except ValidationFailed as exc:
-        return exc
-    return None
-
-
 def _build(settings: Settings, say: Callable[[str], None], today: dt.date | None, reuse: bool) -> BuildResult:
     warnings: list[str] = []
 
@@ -373,7 +357,15 @@ def _gate(
     are said first; a failed report is kept beside the last good one, which stays in place."""
     tell("dbt tests and Great Expectations, side by side")
     dbt.start(DBT_TESTS)
-    failure = _validate(settings, manifest, frames, work.report, registered, today)
+    failure = None
+    try:
+        validate(
+            plan(manifest, frames, settings.root / "expectations", check_frames(frames)),
+            work.report,
+            validation_parameters(settings, registered, today or dt.datetime.now(dt.UTC).date()),
+        )
+    except ValidationFailed as exc:
+        failure = exc  # raised once dbt's tests have had their say: dbt's failures come first
     dbt.finish()
     if failure:
         failed = settings.build_dir / "validation-failed"

@@ -69,7 +69,7 @@ def ref_target(text: str) -> str:
     """The model a test argument such as ``ref('publications')`` names."""
     found = _REF.search(text)
     if not found:
-        raise ProjectError("models/marts/_marts.yml", f"a test points at {text!r}, not at a ref()")
+        raise ProjectError(str(MARTS_YAML), f"a test points at {text!r}, not at a ref()")
     return found.group(1)
 
 
@@ -109,7 +109,7 @@ def check_published(manifest: dict, project: str = "ice287g", published: tuple[s
 def model_node(manifest: dict, name: str, project: str = "ice287g") -> dict:
     node = manifest["nodes"].get(f"model.{project}.{name}")
     if node is None:
-        raise ProjectError("models/marts/_marts.yml", f"no model {name!r} in the dbt manifest")
+        raise ProjectError(str(MARTS_YAML), f"no model {name!r} in the dbt manifest")
     return node
 
 
@@ -117,7 +117,7 @@ def _data_type(model: str, column: dict) -> tuple[str, str]:
     data_type = (column.get("data_type") or "").lower()
     if data_type not in DATA_TYPES:
         raise ProjectError(
-            "models/marts/_marts.yml",
+            str(MARTS_YAML),
             f"{model}.{column['name']} has data_type {data_type!r}, not one of {sorted(DATA_TYPES)}",
         )
     return DATA_TYPES[data_type]
