@@ -86,7 +86,7 @@ def test_marts_are_built_and_consistent(archive_build):
     assert active == newest_agreements
     (participating,) = one("select count(*) from agencies where is_participating")
     (agencies_on_newest,) = one(
-        """select count(distinct agency_id) from int_publication_listings
+        """select count(distinct agency_id) from int_listings_linked
         where publication_id = (select publication_id from publications
                                 where list = 'participating' order by sequence desc limit 1)"""
     )
@@ -98,7 +98,7 @@ def test_marts_are_built_and_consistent(archive_build):
     )
     assert unbalanced == 0
     unlinked = con.execute(
-        """select row_flags, count(*) from int_publication_listings
+        """select row_flags, count(*) from int_listings_linked
         where agency_id is null or (agreement_id is null and application_id is null) group by 1"""
     ).fetchall()
     assert unlinked == [("corrupted_row", 1)]  # only the damaged row of the 2024-12-11 capture

@@ -241,7 +241,7 @@ def test_a_row_missing_from_one_list_is_not_a_removal(marts):
 def test_a_row_under_the_wrong_state_for_a_few_lists_is_moved_back(marts):
     assert marts("select state_code from agencies where agency_name like 'Zeta%'") == [("TX",)]
     assert len(agreement(marts, "Zeta%")) == 1
-    moved = marts("select count(*) from int_publication_listings where row_flags like '%state_reassigned%'")
+    moved = marts("select count(*) from int_listings_linked where row_flags like '%state_reassigned%'")
     assert moved == [(2,)]
 
 
@@ -386,7 +386,7 @@ def test_gaps_are_explicit_periods(marts):
     # every listed (agreement, publication in lineage) falls in exactly one period: the rule the
     # README gives for "was it listed on date D", first_listed_date <= D < delisted_date
     covering = marts(
-        """select count(*) from int_publication_listings l join publications p using (publication_id)
+        """select count(*) from int_listings_linked l join publications p using (publication_id)
         join agreement_periods q on q.agreement_id = l.agreement_id
             and l.published_date >= q.first_listed_date
             and (q.delisted_date is null or l.published_date < q.delisted_date)
@@ -395,7 +395,7 @@ def test_gaps_are_explicit_periods(marts):
     )
     assert covering == []
     listed = marts(
-        """select count(*) from int_publication_listings l join publications p using (publication_id)
+        """select count(*) from int_listings_linked l join publications p using (publication_id)
         where l.agreement_id is not null and p.is_in_lineage and not exists (
             select 1 from agreement_periods q where q.agreement_id = l.agreement_id
             and l.published_date >= q.first_listed_date

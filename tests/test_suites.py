@@ -78,6 +78,23 @@ def test_every_unit_test_passes(built, tmp_path):
     assert set(ran.values()) == {"pass"}, ran
 
 
+def test_every_var_a_model_reads_is_pinned_by_a_unit_test_of_that_model(built):
+    """A rule's var is tested at its edge where the rule is: each model that reads a var has a
+    unit test that pins it (dbt_project.yml may change the value; the test must not follow)."""
+    _, manifest, _ = built
+    pinned: dict[str, set[str]] = {}
+    for test in manifest["unit_tests"].values():
+        pinned.setdefault(test["model"], set()).update((test.get("overrides") or {}).get("vars") or {})
+    read = {
+        node["name"]: set(re.findall(r"""var\(\s*['"](\w+)['"]""", node["raw_code"]))
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    assert len([m for m in read if read[m]]) >= 10
+    unpinned = {m: sorted(names - pinned.get(m, set())) for m, names in read.items() if names - pinned.get(m, set())}
+    assert not unpinned, unpinned
+
+
 def _schema(manifest, name):
     return next(s.schema for s in resource_schemas(manifest) if s.name == name)
 

@@ -14,7 +14,7 @@ agencies as (
         bool_or(list = 'pending' and sequence = (select newest.pending from newest)) as is_pending,
         cast(count(distinct agency_name) as integer) as name_variant_count,
         string_agg(distinct agency_name, ' | ' order by agency_name) as names_listed
-    from {{ ref('int_listing_identities') }}
+    from {{ ref('int_listings_identified') }}
     where agency_id is not null
     group by agency_id
 )

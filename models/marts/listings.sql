@@ -15,7 +15,7 @@ with rows_listed as (
         row_number() over (
             partition by publication_id, {{ content | join(', ') }} order by row_number
         ) as occurrence
-    from {{ ref('int_publication_listings') }}
+    from {{ ref('int_listings_linked') }}
 ),
 
 islands as (

@@ -15,7 +15,7 @@ listed as (
         count(distinct agreement_id) as agreement_count,
         count(distinct application_id) as application_count,
         count(distinct state_code) as state_count
-    from {{ ref('int_publication_listings') }}
+    from {{ ref('int_listings_linked') }}
     group by publication_id
 )
 

@@ -6,7 +6,7 @@
 -- time with different rows of one model (Bay and Clay County, two agreements at once) are two
 -- agencies and left out.
 with names as (
-    select * from {{ ref('int_agency_names') }}
+    select * from {{ ref('int_agency_spellings_resolved') }}
 )
 
 select

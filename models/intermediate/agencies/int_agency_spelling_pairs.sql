@@ -25,7 +25,7 @@ with listings as (
         coalesce(support_model, 'unknown') as support_model,
         row_key,
         moa_document
-    from {{ ref('int_listings') }}
+    from {{ ref('int_listings_state_reassigned') }}
     where state_code is not null and canonical_name is not null
 ),
 

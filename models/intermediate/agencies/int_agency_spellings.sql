@@ -5,7 +5,7 @@ with listings as (
         state_code,
         canonical_name,
         published_date
-    from {{ ref('int_listings') }}
+    from {{ ref('int_listings_state_reassigned') }}
     where state_code is not null and canonical_name is not null
 ),
 

@@ -5,7 +5,7 @@ with listed as (
     select distinct
         versions.agreement_id,
         listings.sequence
-    from {{ ref('int_listing_identities') }} as listings
+    from {{ ref('int_listings_identified') }} as listings
     inner join {{ ref('int_agreement_versions') }} as versions on listings.version_key = versions.version_key
     where listings.list = 'participating' and listings.sequence is not null
 ),

@@ -14,7 +14,7 @@ with listed as (
         moa_document,
         moa_url,
         signed_published
-    from {{ ref('int_listing_identities') }}
+    from {{ ref('int_listings_identified') }}
     where list = 'participating' and agency_id is not null and sequence is not null
 ),
 

@@ -8,7 +8,7 @@ with pending as (
         coalesce(support_model, 'unknown') as support_model,
         sequence,
         min(published_date) as published_date
-    from {{ ref('int_listing_identities') }}
+    from {{ ref('int_listings_identified') }}
     where list = 'pending' and agency_id is not null and sequence is not null
     group by all
 ),

@@ -55,7 +55,7 @@ select
     fixes.state_code || ': ' || fixes.published_name as fixed_value,
     fixes.reason,
     (
-        select count(*) from {{ ref('int_listings') }} as listings
+        select count(*) from {{ ref('int_listings_state_reassigned') }} as listings
         where
             listings.state_code = fixes.state_code
             and listings.canonical_name = {{ canonical_agency_name('fixes.published_name') }}

@@ -1,4 +1,4 @@
--- One row per agency (agency_id of int_agency_names and of the agencies mart), with its state's
+-- One row per agency (agency_id of int_agency_spellings_resolved and of the agencies mart), with its state's
 -- and county's FIPS codes (int_agency_counties), its FBI ORI (int_agency_oris) and that ORI's
 -- population served, sworn officers and data year from the FBI roster, and the kind of body it
 -- is (geography_kind, int_agency_profiles), which decides the rules and the match rates reported.

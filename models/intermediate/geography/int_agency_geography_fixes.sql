@@ -8,7 +8,7 @@ with fixes as (
 ),
 
 agency_names as (
-    select * from {{ ref('int_agency_names') }}
+    select * from {{ ref('int_agency_spellings_resolved') }}
 )
 
 select

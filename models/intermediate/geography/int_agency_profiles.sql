@@ -1,4 +1,4 @@
--- One row per agency (agency_id of int_agency_names), with what geography matching reads from
+-- One row per agency (agency_id of int_agency_spellings_resolved), with what geography matching reads from
 -- ICE's lists: the latest name, type and county as the agencies mart takes them (the latest
 -- listing by date, lineage sequence and row), the county a name carries, the kind of body
 -- (geography_kind) and the keys its name is compared on with the FBI's.
@@ -36,7 +36,7 @@ with agencies as (
         filter (where county_name is not null) as county_name,
         arg_max(county_name, struct_pack(d := published_date, s := sequence, r := -row_number))
         filter (where not {{ is_placeholder_county('county_name') }}) as listed_county_name
-    from {{ ref('int_listing_identities') }}
+    from {{ ref('int_listings_identified') }}
     where agency_id is not null
     group by agency_id
 ),

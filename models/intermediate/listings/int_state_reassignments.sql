@@ -1,6 +1,6 @@
 -- One row per listed key (state as published, canonical agency name, row key) that the
 -- wrong-state rule moves to another state, with that state and the part of the rule that moved it.
--- This is the one model that decides a row's state is wrong; int_listings applies it.
+-- This is the one model that decides a row's state is wrong; int_listings_state_reassigned applies it.
 --
 -- misfiled_row: ICE sometimes lists a row under the wrong state for a few weeks. A row is
 -- moved to another state when the same agency name with the same row key (list, model, signing
@@ -19,7 +19,7 @@
 -- Kentucky's agreement was listed). It moves every row key of that spelling that misfiled_row
 -- does not already move.
 with listed as (
-    select * from {{ ref('int_listing_keys') }}
+    select * from {{ ref('int_listings_keyed') }}
     where state_code is not null and canonical_name is not null
 ),
 

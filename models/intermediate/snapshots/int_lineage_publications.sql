@@ -6,7 +6,7 @@
 --   * corrupted_row: a capture whose previous and next publications of the same list are
 --     identical to each other while it differs from them in exactly one row, replaced by a row
 --     naming a county that does not exist in its state (a damaged archive copy: one phantom
---     agency, one phantom removal, one false gap). The row itself is flagged in int_listing_keys.
+--     agency, one phantom removal, one false gap). The row itself is flagged in int_listings_keyed.
 -- Publications kept out still appear in every published table, with their flags.
 with publications as (
     select

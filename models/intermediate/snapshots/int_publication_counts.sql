@@ -11,7 +11,7 @@ select
     coalesce(places.county_fips, 'unknown') as county_fips,
     coalesce(listings.support_model, 'unknown') as support_model,
     cast(count(*) as integer) as count
-from {{ ref('int_publication_listings') }} as listings
+from {{ ref('int_listings_linked') }} as listings
 left join {{ ref('int_agency_geography') }} as places
     on listings.agency_id = places.agency_id
 group by all

@@ -27,20 +27,14 @@ DEFAULT_SUFFIX = ".xlsx"
 
 
 class Registered(Protocol):
-    """What resolving needs of a registered file (a snapshot Entry or a reference)."""
+    """What resolving needs of a registered file (a snapshot Entry or a reference); read only."""
 
-    @property
-    def file_sha256(self) -> str: ...
-    @property
-    def file_name(self) -> str: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def mirror_path(self) -> str: ...
-    @property
-    def short(self) -> str: ...
+    file_sha256: str
+    file_name: str
+    bytes: int
+    url: str
+    mirror_path: str
+    short: str
 
 
 def suffix_for(file_name: str) -> str:

@@ -1,9 +1,9 @@
--- One row per listing (data row of a publication) with its identity keys (int_listing_keys) and
+-- One row per listing (data row of a publication) with its identity keys (int_listings_keyed) and
 -- its state after the wrong-state rule (int_state_reassignments): state_code is the state the
 -- row belongs to, state_code_published the one ICE listed it under; a moved row is flagged
 -- state_reassigned.
 with listing_keys as (
-    select * from {{ ref('int_listing_keys') }}
+    select * from {{ ref('int_listings_keyed') }}
 ),
 
 reassignments as (

@@ -2,7 +2,7 @@
 -- and the values as published beside the cleaned ones. The published listings mart folds these
 -- into spans; counts and publications count them per publication.
 with listings as (
-    select * from {{ ref('int_listing_identities') }}
+    select * from {{ ref('int_listings_identified') }}
 ),
 
 agreements as (

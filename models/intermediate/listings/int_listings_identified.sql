@@ -10,6 +10,6 @@ select
                 coalesce(cast(listings.signed_date as varchar), 'undated')
             )
     end as version_key
-from {{ ref('int_listings') }} as listings
-left join {{ ref('int_agency_names') }} as spellings
+from {{ ref('int_listings_state_reassigned') }} as listings
+left join {{ ref('int_agency_spellings_resolved') }} as spellings
     on listings.state_code = spellings.state_code and listings.canonical_name = spellings.canonical_name
