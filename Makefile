@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 build: $(STAMP)
 	$(BIN)/ice287g build
 
-# The ice287g-data wheel (pandas only) of the newest version in dist/, into dist/wheels/.
+# The ice287g-data wheel (pandas only) of the committed release, into dist/wheels/: no build needed.
 .PHONY: wheel
 wheel: $(STAMP)
 	$(BIN)/python -m ice287g.publish.wheel

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -50,7 +53,9 @@ def test_every_resource_is_a_table_with_the_csv_rows_types_and_key(built):
         frame = csv_frame(name)
         fields = resource["schema"]["fields"]
         info = conn.execute(f'pragma table_info("{name}")').fetchall()  # cid, name, type, notnull, default, pk
-        assert [c[1] for c in info] == [f["name"] for f in fields], name
+        added = ["state_code"] if name in ("agreements", "applications") else []
+        assert [c[1] for c in info] == [f["name"] for f in fields] + added, name
+        info = info[: len(fields)]
         assert [c[1] for c in sorted((c for c in info if c[5]), key=lambda c: c[5])] == resource["schema"][
             "primaryKey"
         ], name
@@ -95,11 +100,14 @@ def test_the_metadata_describes_every_table_and_column(built):
         assert tables[name]["description"] == resource["description"]
         assert tables[name]["description"].startswith("One row per")
         columns = tables[name]["columns"]
-        assert columns == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+        published = {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+        if name in ("agreements", "applications"):  # the agency's state, added to facet by
+            assert columns.pop("state_code").startswith("The agency's state_code (agencies.state_code)")
+        assert columns == published
         assert all(columns.values()), name
         assert "sortable_columns" not in tables[name]
-    assert tables["agreements"]["facets"] == ["support_model", "status"]
-    assert tables["applications"]["facets"] == ["support_model", "outcome"]
+    assert tables["agreements"]["facets"] == ["state_code", "support_model", "status"]
+    assert tables["applications"]["facets"] == ["state_code", "support_model", "outcome"]
     assert tables["agencies"]["facets"] == ["state_code", "agency_type", "agency_kind"]
     assert "facets" not in tables["agreement_periods"]
 
@@ -110,6 +118,20 @@ def test_the_database_of_a_version_is_reused_and_no_temporary_file_is_left(built
     assert explore.database(settings) == db
     assert db.stat().st_mtime_ns == before
     assert sorted(p.name for p in db.parent.iterdir()) == [db.name, explore.metadata_path(db).name]
+
+
+def test_a_database_an_older_explore_wrote_is_written_again(built, tmp_path):
+    settings, db = built
+    own = replace(settings, build_dir=tmp_path / "build")
+    older = explore.database_path(own, DESCRIPTOR["version"])
+    older.parent.mkdir(parents=True)
+    shutil.copy2(db, older)
+    with sqlite3.connect(older) as conn:  # as written before agreements had the agency's state
+        conn.execute("drop index idx_agreements_state_code")
+        conn.execute("alter table agreements drop column state_code")
+    assert explore.database(own) == older
+    with sqlite3.connect(older) as conn:
+        assert "state_code" in [row[1] for row in conn.execute("pragma table_info(agreements)")]
 
 
 def test_a_missing_extra_says_how_to_install_it(built, monkeypatch):
@@ -146,9 +168,7 @@ def test_the_cli_command_checks_the_port_before_serving(built, monkeypatch):
     settings, db = built
     monkeypatch.setenv("ICE287G_BUILD_DIR", str(settings.build_dir))
     ran = []
-    monkeypatch.setattr(
-        subprocess, "run", lambda command: ran.append(command) or subprocess.CompletedProcess(command, 0)
-    )
+    monkeypatch.setattr(explore.os, "execv", lambda _path, command: ran.append(command))
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         result = CliRunner().invoke(cli.app, ["explore", "--port", str(port)])
@@ -156,6 +176,26 @@ def test_the_cli_command_checks_the_port_before_serving(built, monkeypatch):
     result = CliRunner().invoke(cli.app, ["explore", "--port", str(port)])
     assert result.exit_code == 0, result.output
     assert ran == [explore.serve_command(db, explore.metadata_path(db), "127.0.0.1", port)]
+
+
+def test_stopping_explore_by_its_pid_stops_datasette(built, tmp_path):
+    settings, db = built
+    port = free_port()
+    log = tmp_path / "explore.log"
+    env = os.environ | {"ICE287G_BUILD_DIR": str(settings.build_dir)}  # the release: this checkout's
+    command = [sys.executable, "-c", "from ice287g.cli import app; app()", "explore", "--port", str(port)]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=out, env=env)
+    try:
+        wait_until_serving(process, f"{explore.url('127.0.0.1', port, db)}.json", log)
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        get(f"http://127.0.0.1:{port}/")  # nothing serves the port any more
 
 
 def free_port() -> int:
@@ -216,6 +256,11 @@ def test_datasette_serves_the_tables_with_descriptions_and_facets(built, tmp_pat
         payload = json.loads(text)
         assert payload["filtered_table_rows_count"] == len(active) > 0
         assert facet_counts(payload, "support_model") == active["support_model"].value_counts().to_dict()
+
+        # agreements by the state of their agency
+        _, text = get(f"{base}/agreements.json?_facet=state_code&_size=0&_facet_size=max")
+        states = agreements["agency_id"].map(csv_frame("agencies").set_index("agency_id")["state_code"])
+        assert facet_counts(json.loads(text), "state_code") == states.value_counts().to_dict()
     finally:
         server.terminate()
         try:

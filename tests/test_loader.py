@@ -469,52 +469,86 @@ def test_an_unpinned_zip_and_diff_inflate_within_a_limit(package, tmp_path, monk
 # hand-computed: participating P1 01-10 (seq 1), P2 02-10 (2), P3 03-01 am (3), P4 03-01 pm (4);
 # pending Q1 01-20 (1), Q2 03-05 (2)
 EXPECTED = [
-    # day, listings in effect, agreements in effect
-    ("2024-12-31", [], []),  # before the first list
-    ("2025-01-09", [], []),
-    ("2025-01-10", ["L1", "L2", "L5"], ["A1", "A2", "A4"]),  # on P1; no pending list yet
-    ("2025-01-19", ["L1", "L2", "L5"], ["A1", "A2", "A4"]),
-    ("2025-01-20", ["L1", "L2", "L5", "L7", "L8"], ["A1", "A2", "A4"]),  # on Q1
-    ("2025-02-09", ["L1", "L2", "L5", "L7", "L8"], ["A1", "A2", "A4"]),
-    ("2025-02-10", ["L1", "L2", "L4", "L7", "L8"], ["A1", "A2", "A3"]),  # on P2: A4 gone, A3 new
-    ("2025-02-28", ["L1", "L2", "L4", "L7", "L8"], ["A1", "A2", "A3"]),
-    ("2025-03-01", ["L1", "L3", "L6", "L7", "L8"], ["A1", "A2", "A4"]),  # am and pm: the pm list (P4)
-    ("2025-03-04", ["L1", "L3", "L6", "L7", "L8"], ["A1", "A2", "A4"]),
-    ("2025-03-05", ["L1", "L3", "L6", "L8", "L9"], ["A1", "A2", "A4"]),  # on Q2
-    ("2030-01-01", ["L1", "L3", "L6", "L8", "L9"], ["A1", "A2", "A4"]),  # after the last list
+    # day, participating listings in effect, pending listings in effect, agreements in effect
+    ("2025-01-10", ["L1", "L2", "L5"], None, ["A1", "A2", "A4"]),  # on P1; no pending list yet
+    ("2025-01-19", ["L1", "L2", "L5"], None, ["A1", "A2", "A4"]),
+    ("2025-01-20", ["L1", "L2", "L5"], ["L7", "L8"], ["A1", "A2", "A4"]),  # on Q1
+    ("2025-02-09", ["L1", "L2", "L5"], ["L7", "L8"], ["A1", "A2", "A4"]),
+    ("2025-02-10", ["L1", "L2", "L4"], ["L7", "L8"], ["A1", "A2", "A3"]),  # on P2: A4 gone, A3 new
+    ("2025-02-28", ["L1", "L2", "L4"], ["L7", "L8"], ["A1", "A2", "A3"]),
+    ("2025-03-01", ["L1", "L3", "L6"], ["L7", "L8"], ["A1", "A2", "A4"]),  # am and pm: the pm list (P4)
+    ("2025-03-04", None, ["L7", "L8"], None),  # after the newest participating list
+    ("2025-03-05", None, ["L8", "L9"], None),  # on Q2, the newest pending list
 ]
+EFFECTIVE = {"2025-01-10": P1, "2025-01-19": P1, "2025-01-20": P1, "2025-02-09": P1, "2025-02-10": P2, "2025-02-28": P2}
+EFFECTIVE["2025-03-01"] = P4  # the pm list of the day
 
 
-@pytest.mark.parametrize(("day", "listings", "agreements"), EXPECTED, ids=[e[0] for e in EXPECTED])
-def test_as_of_gives_the_lists_in_effect_on_a_day(package, day, listings, agreements):
+@pytest.mark.parametrize(("day", "participating", "pending", "agreements"), EXPECTED, ids=[e[0] for e in EXPECTED])
+def test_as_of_gives_the_lists_in_effect_on_a_day(package, day, participating, pending, agreements):
     full = {table: load(table, source=package) for table in ("listings", "agreements")}
-    for table, expected in (("listings", listings), ("agreements", agreements)):
-        got = load(table, source=package, as_of=day)
-        key = "listing_id" if table == "listings" else "agreement_id"
-        assert list(got[key]) == expected, (table, day)
-        # the same columns and dtypes as the whole table, rows as they are in it
-        pd.testing.assert_frame_equal(got, full[table][full[table][key].isin(expected)].reset_index(drop=True))
+    cases = [("listings", "participating", participating, "listing_id"), ("listings", "pending", pending, "listing_id")]
+    cases.append(("agreements", None, agreements, "agreement_id"))
+    for table, list_, expected, key in cases:
+        if expected is None:
+            with pytest.raises(InputError, match=f"as_of={day}: is (before the first|after the newest)"):
+                load(table, source=package, as_of=day, list=list_)
+            continue
+        got = load(table, source=package, as_of=day, list=list_)
+        assert list(got[key]) == expected, (table, list_, day)
+        # the whole table's rows and dtypes, less the columns of later lists, plus the day's publication
+        rows = full[table][full[table][key].isin(expected)].reset_index(drop=True)
+        later = [c for c in ("last_publication_id", "last_listed_date", "status") if c in rows.columns]
+        assert later and not set(later) & set(got.columns)
+        published = set(got.pop("as_of_publication_id"))
+        assert len(published) == 1 and published <= set(DAY)
+        if table == "agreements":
+            assert published == {EFFECTIVE[day]}
+            # each agreement is on one row of that day's list, A4 on L5 or L6, so one row each
+            assert list(got.pop("as_of_row_count")) == [1] * len(expected)
+        pd.testing.assert_frame_equal(got, rows.drop(columns=later))
 
 
-def test_as_of_takes_dates_datetimes_and_iso_strings(package):
-    expected = ["L1", "L2", "L4", "L7", "L8"]
+def test_as_of_counts_an_agreement_listed_twice_once_and_says_so(package):
+    fields, rows = LISTINGS
+    twice = ["L10", "participating", *span(P2, None), "A1", "", "Alpha Co. Sheriff"]  # A1 on a second row
+    write_package(package, TABLES | {"listings": (fields, [*rows, twice])})
+    listed = load("listings", source=package, as_of="2025-02-10", list="participating")
+    agreements = load("agreements", source=package, as_of="2025-02-10")
+    assert list(listed["agreement_id"]) == ["A1", "A2", "A3", "A1"]
+    assert dict(zip(agreements["agreement_id"], agreements["as_of_row_count"], strict=True)) == {
+        "A1": 2,
+        "A2": 1,
+        "A3": 1,
+    }
+
+
+def test_as_of_takes_dates_datetimes_and_iso_strings_and_refuses_what_it_cannot_answer(package):
+    expected = ["L1", "L2", "L4"]
     for day in (dt.date(2025, 2, 10), dt.datetime(2025, 2, 10, 23, 59), pd.Timestamp("2025-02-10"), "2025-02-10"):
-        assert list(load("listings", source=package, as_of=day)["listing_id"]) == expected, day
+        got = load("listings", source=package, as_of=day, list="participating")
+        assert list(got["listing_id"]) == expected, day
     with pytest.raises(InputError, match="not an ISO date"):
-        load("listings", source=package, as_of="February 10")
-    with pytest.raises(InputError, match="as_of applies to listings and agreements only"):
-        load("publications", source=package, as_of="2025-02-10")
-    with pytest.raises(InputError, match="as_of applies to listings and agreements only"):
-        load("counts", source=package, as_of="2025-02-10")
+        load("listings", source=package, as_of="February 10", list="participating")
+    for table in ("publications", "counts"):
+        with pytest.raises(InputError, match="as_of applies to listings and agreements only"):
+            load(table, source=package, as_of="2025-02-10")
+    with pytest.raises(InputError, match="needs list='participating' or list='pending'"):
+        load("listings", source=package, as_of="2025-02-10")
+    with pytest.raises(InputError, match="list is participating or pending"):
+        load("listings", source=package, list="signed")
+    with pytest.raises(InputError, match="agreements are on the participating list only"):
+        load("agreements", source=package, as_of="2025-02-10", list="pending")
+    with pytest.raises(InputError, match=r"as_of=2025-01-09: is before the first participating list .*\(2025-01-10\)"):
+        load("agreements", source=package, as_of="2025-01-09")
+    with pytest.raises(InputError, match=r"after the newest pending list of version .* \(2025-03-05\)"):
+        load("listings", source=package, as_of="2030-01-01", list="pending")
 
 
-def test_as_of_before_the_first_list_is_an_empty_frame_with_the_columns(package):
-    for table in ("listings", "agreements"):
-        empty = load(table, source=package, as_of="2020-01-01")
-        full = load(table, source=package)
-        assert empty.empty
-        assert list(empty.columns) == list(full.columns)
-        assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+def test_list_without_as_of_keeps_the_rows_of_one_list(package):
+    pending = load("listings", source=package, list="pending")
+    assert list(pending["listing_id"]) == ["L7", "L8", "L9"]
+    assert list(pending.columns) == list(load("listings", source=package).columns)
 
 
 def test_as_of_refuses_spans_naming_unknown_publications(package):
@@ -522,7 +556,7 @@ def test_as_of_refuses_spans_naming_unknown_publications(package):
     broken = TABLES | {"listings": (fields, [*rows, ["L10", "participating", "nowhere", "", "", "", "A1", "", "x"]])}
     write_package(package, broken)
     with pytest.raises(InputError, match=r"\(listings\): names publications missing from publications: \['nowhere'\]"):
-        load("listings", source=package, as_of="2025-02-10")
+        load("listings", source=package, as_of="2025-02-10", list="participating")
 
 
 # --- on the real build ---------------------------------------------------------------------------
@@ -554,12 +588,14 @@ def test_a_build_loads_the_same_from_folder_zip_and_urls(small_built, http_folde
     assert len(agreements) == 3 and agreements["signed_date"].dtype.kind == "M"
     # both lists of the small archive were published on 2026-03-01
     listings = load("listings", source=result.package)
-    on_the_day = load("listings", source=f"{base}/{zip_path.name}", as_of="2026-03-01")
-    pd.testing.assert_frame_equal(on_the_day, listings)
-    assert sorted(on_the_day["list"]) == ["participating"] * 3 + ["pending"]
-    assert load("listings", source=result.package, as_of="2026-02-28").empty
+    for list_, rows in (("participating", 3), ("pending", 1)):
+        on_the_day = load("listings", source=f"{base}/{zip_path.name}", as_of="2026-03-01", list=list_)
+        expected = listings[listings["list"] == list_].drop(columns=["last_publication_id", "last_listed_date"])
+        pd.testing.assert_frame_equal(on_the_day.drop(columns="as_of_publication_id"), expected.reset_index(drop=True))
+        assert len(on_the_day) == rows
+        with pytest.raises(InputError, match="is before the first"):
+            load("listings", source=result.package, as_of="2026-02-28", list=list_)
     assert len(load("agreements", source=result.package, as_of=dt.date(2026, 3, 1))) == 3
-    assert load("agreements", source=result.package, as_of=dt.date(2026, 2, 28)).empty
     with pytest.raises(ChecksumMismatch, match=re.escape(f"{base}/{version}/datapackage.json")):
         load("agreements", source=f"{base}/{version}/datapackage.json", sha256="0" * 64)
 

@@ -7,7 +7,9 @@ import csv
 import hashlib
 import http.server
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -133,3 +135,92 @@ def test_the_zip_recipe_names_the_zip_releases_csv_records():
     # run on a built fresh clone in test_release_archive
     code, line = recipe("python", ".zip"), index_line(REPO, VERSION)
     assert f'sha256="{line["zip_sha256"]}"' in code and f"ice287g-{VERSION}.zip" in code
+
+
+# --- "Use the data": each example as written, codes kept as text ---------------------------------
+
+
+def use_the_data_blocks() -> dict[str, list[str]]:
+    """The fenced code blocks of the README's "Use the data" section up to its pin recipes, by language."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Use the data") :]
+    section = section[: section.index("**Pinning a release.**")]  # the pin recipes are tested above
+    blocks: dict[str, list[str]] = {}
+    for language, code in re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S):
+        blocks.setdefault(language, []).append(code)
+    return blocks
+
+
+def coded_fips() -> set[str]:
+    """The agreements' county codes that start with a zero, as the committed CSV holds them."""
+    with open(REPO / "data" / "agreements.csv", newline="", encoding="utf-8") as fh:
+        return {row["county_fips"] for row in csv.DictReader(fh) if row["county_fips"].startswith("0")}
+
+
+# After each statement that assigns a frame, check it: its county codes are text, zeros kept.
+CHECK_EACH_ASSIGNMENT = r"""
+import ast, json, sys
+import pandas as pd
+code, expected = sys.argv[1], set(json.loads(sys.argv[2]))
+namespace, checked = {}, []
+for statement in ast.parse(code).body:
+    exec(compile(ast.Module([statement], []), "<README>", "exec"), namespace)
+    names = [t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)]
+    for name in names:
+        frame = namespace[name]
+        if isinstance(frame, pd.DataFrame) and "county_fips" in frame.columns:
+            values = {v for v in frame["county_fips"].dropna() if isinstance(v, str)}
+            assert not pd.api.types.is_numeric_dtype(frame["county_fips"]), (ast.unparse(statement), frame.dtypes)
+            if name == "agreements":
+                assert expected <= values, (ast.unparse(statement), sorted(expected - values)[:3])
+            checked.append(ast.unparse(statement)[:60])
+print(json.dumps(checked))
+"""
+
+
+def test_the_python_examples_run_as_written_and_keep_codes_as_text():
+    expected = coded_fips()
+    assert "02150" in expected  # Kodiak, Alaska: the README's example
+    env = {"PATH": "/usr/bin:/bin", "ICE287G_ROOT": str(REPO), "ICE287G_DIST_DIR": str(REPO / "no-dist-here")}
+    checked = []
+    for code in use_the_data_blocks()["python"]:
+        if "ice287g_data" in code:  # the data wheel's, run installed in test_wheel
+            continue
+        run = subprocess.run(
+            [sys.executable, "-c", CHECK_EACH_ASSIGNMENT, code, json.dumps(sorted(expected))],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+        checked += json.loads(run.stdout)
+    # pandas, frictionless, ice287g.load and its agreements as_of (listings carry county names, not codes)
+    assert len(checked) == 4 and any("pd.read_csv" in c for c in checked), checked
+
+
+def test_the_duckdb_example_runs_as_written_and_keeps_codes_as_text():
+    import duckdb
+
+    (sql,) = use_the_data_blocks()["sql"]
+    connection = duckdb.connect()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)  # the example's paths are the clone's
+        result = connection.sql(sql)
+        rows = result.fetchall()
+    column = result.columns.index("county_fips")
+    assert result.types[column] == "VARCHAR"
+    assert coded_fips() & {row[column] for row in rows}
+
+
+def test_the_r_example_runs_as_written_and_keeps_codes_as_text():
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Rscript: .ci/run installs Debian's r-base-core")
+        pytest.skip("SKIPPED, NOT TESTED: no Rscript here (apt-get install r-base-core)")
+    (code,) = use_the_data_blocks()["r"]
+    check = "stopifnot(is.character(agreements$county_fips)); cat(agreements$county_fips, sep = '\\n')"
+    run = subprocess.run([rscript, "-e", code + check], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert coded_fips() <= set(run.stdout.split())

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from ice287g.consume.loader import load
-from ice287g.publish.wheel import main, source_date_epoch, wheel_version
+from ice287g.publish.wheel import PACKAGE, READER, main, source_date_epoch, wheel_version
 
 QUIET = {"say": lambda _m: None}
 
@@ -148,19 +149,26 @@ def test_the_wheel_installs_and_loads_every_table_with_pandas_alone(small_built,
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         shipped = sorted(n.removeprefix("ice287g_data/") for n in names if n.startswith("ice287g_data/"))
-        assert shipped == sorted([*package_files, "__init__.py"])
+        reader = [f"_reader/{m}" for m in READER]
+        assert shipped == sorted([*package_files, "__init__.py", *reader])
         for name in package_files:
             assert zf.read(f"ice287g_data/{name}") == (result.package / name).read_bytes(), name
+        # the reader is ice287g's own, byte for byte: one implementation
+        for module in READER:
+            assert zf.read(f"ice287g_data/_reader/{module}") == (PACKAGE / module).read_bytes(), module
         code = zf.read("ice287g_data/__init__.py").decode()
+        sources = [code, *(zf.read(f"ice287g_data/{m}").decode() for m in reader)]
         metadata = zf.read(f"ice287g_data-{version}.dist-info/METADATA").decode()
     assert f"__version__ = {version!r}" in code
     imported = set()
-    for node in ast.walk(ast.parse(code)):
+    for node in (n for source in sources for n in ast.walk(ast.parse(source))):
         if isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and not node.level:  # a relative import stays in the wheel
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "copy", "functools", "hashlib", "importlib", "io", "json", "pandas", "pyarrow"}
+    # the standard library and pandas; pyarrow and pooch only when present (Parquet, URLs)
+    outside = imported - set(sys.stdlib_module_names)
+    assert outside == {"pandas", "pyarrow", "pooch", "requests"}, outside
     assert "Name: ice287g-data" in metadata and f"Version: {version}" in metadata
     assert [line for line in metadata.splitlines() if line.startswith("Requires-Dist")] == [
         "Requires-Dist: pandas>=2.0",
@@ -190,13 +198,13 @@ def test_the_wheel_installs_and_loads_every_table_with_pandas_alone(small_built,
     data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")
     csv_path.write_bytes(bytes(data))
     error = load_fails(python, "agreements")
-    assert "ChecksumError" in error and f"{csv_path}: sha256 " in error, error
+    assert "ChecksumMismatch" in error and f"{csv_path}: has sha256 " in error, error
 
     # a damaged Parquet file is refused, by name
     parquet = unpacked / "ice287g_data" / "data" / "counts.parquet"
     parquet.write_bytes(parquet.read_bytes() + b"\0")
     error = load_fails(Path(sys.executable), "counts", extra_path=unpacked)
-    assert "ChecksumError" in error and f"{parquet}: sha256 " in error, error
+    assert "ChecksumMismatch" in error and f"{parquet}: has sha256 " in error, error
 
     # a damaged package folder is never packed
     damaged = tmp_path / "damaged"
@@ -204,7 +212,7 @@ def test_the_wheel_installs_and_loads_every_table_with_pandas_alone(small_built,
     counts = damaged / version / "data" / "counts.csv"
     counts.write_bytes(counts.read_bytes() + b"\n")
     assert main(["--dist", str(damaged), "--out", str(tmp_path / "refused")]) == 1
-    assert f"error: {counts}: sha256 " in capsys.readouterr().err
+    assert f"error: {counts}: has sha256 " in capsys.readouterr().err
     assert not list((tmp_path / "refused").glob("*.whl"))
 
 
@@ -236,3 +244,71 @@ def test_wheel_version_and_timestamp():
     assert wheel_version("2026.3.27.1") == "2026.3.27.1"
     assert wheel_version("2026.03.07") == "2026.3.7"
     assert source_date_epoch("2026.3.27.1") == 1774569600  # 2026-03-27T00:00:00Z
+
+
+# Run in the environment with the reader alone, from the checkout (the committed release): the same
+# answers from ice287g.load and the committed release's wheel, with as_of too; writes JSON to argv[1].
+SAME_ANSWERS = r"""
+import json, sys
+import pandas as pd
+import ice287g, ice287g_data
+
+publications = ice287g.load("publications")
+newest = publications.groupby("list")["published_date"].max().dt.date.astype(str)
+seen = {"rows": {}, "fips": None}
+for table in ice287g_data.tables():
+    pd.testing.assert_frame_equal(ice287g.load(table), ice287g_data.load(table), obj=table)
+for table, list_ in (("agreements", None), ("listings", "participating"), ("listings", "pending")):
+    for day in ("2025-07-01", newest[list_ or "participating"]):
+        mine, wheel = ice287g.load(table, as_of=day, list=list_), ice287g_data.load(table, as_of=day, list=list_)
+        pd.testing.assert_frame_equal(mine, wheel, obj=f"{table} {list_} {day}")
+        seen["rows"][f"{table} {list_ or ''} {day}"] = len(mine)
+fips = ice287g.load("agreements")["county_fips"]
+seen["fips"] = [str(fips.dtype), sorted(v for v in fips.dropna() if v.startswith("0"))[:1]]
+watched = {"duckdb", "dbt", "great_expectations", "frictionless", "typer", "pyarrow"}
+seen["modules"] = sorted({m.split(".")[0] for m in sys.modules} & watched)
+json.dump(seen, open(sys.argv[1], "w"))
+"""
+
+BUILDER_ONLY = {"dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "frictionless", "pyarrow", "typer"}
+
+
+def test_the_reader_installs_alone_and_the_committed_release_s_wheel_answers_as_it_does(tmp_path, capsys):
+    """`pip install .` from a clone gives the reader without the builder's libraries; `make wheel`
+    builds the committed release's wheel with no pipeline run; both read the same frames, as_of too."""
+    clone = tmp_path / "clone"  # the installable files only: pip must not build inside the checkout
+    clone.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(REPO / name, clone / name)
+    shutil.copytree(REPO / "src", clone / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    run = pip(python, "--quiet", str(clone))
+    if run.returncode != 0 and "No matching distribution" in run.stderr:
+        pytest.skip(f"SKIPPED, NOT TESTED: the registry cannot be reached: {run.stderr.strip()[-500:]}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    listed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installed = {d["name"].lower() for d in json.loads(listed.stdout)}
+    assert {"ice287g", "pandas"} <= installed and not installed & BUILDER_ONLY, installed
+
+    # make wheel's default: the release committed at the checkout root, no build needed
+    wheel = Path(main(["--out", str(tmp_path / "wheels")]) == 0 and capsys.readouterr().out.strip())
+    committed = json.loads((REPO / "datapackage.json").read_text())["version"]
+    assert wheel.name == f"ice287g_data-{wheel_version(committed)}-py3-none-any.whl"
+    run = pip(python, "--quiet", "--no-compile", "--no-index", "--no-deps", str(wheel))
+    assert run.returncode == 0, run.stderr[-2000:]
+
+    report = tmp_path / "seen.json"
+    env = child_env(None) | {"ICE287G_ROOT": str(REPO), "ICE287G_DIST_DIR": str(tmp_path / "no-dist")}
+    run = subprocess.run([str(python), "-c", SAME_ANSWERS, str(report)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(report.read_text())
+    assert seen["modules"] == []
+    assert seen["fips"][0] == "string" and seen["fips"][1][0].startswith("0")
+    assert all(rows > 0 for rows in seen["rows"].values()), seen["rows"]

@@ -14,11 +14,12 @@ ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 METHOD_RELEASE = 8
 
 
-def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None):
-    """A published table as a pandas DataFrame; see ice287g.consume.loader.load."""
-    from ice287g.consume.loader import load as _load
+def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None, list=None):
+    """A published table as a pandas DataFrame; see ice287g.consume.loader.load. Needs only pandas
+    (pyarrow, when installed, reads Parquet; pooch, when installed, reads URLs)."""
+    from .consume.loader import load as _load
 
-    return _load(table, version=version, source=source, sha256=sha256, as_of=as_of)
+    return _load(table, version=version, source=source, sha256=sha256, as_of=as_of, list=list)
 
 
 __all__ = ["ICE_PAGE", "METHOD_RELEASE", "PACKAGE_NAME", "load"]

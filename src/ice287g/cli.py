@@ -7,10 +7,16 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+try:
+    import typer
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+except ModuleNotFoundError as missing:  # `pip install .` installs the reader alone
+    raise SystemExit(
+        f"ice287g: the command line builds the package and needs the builder's libraries ({missing.name} is "
+        "not installed): pip install '.[build]' in a clone, or use ice287g.load from Python"
+    ) from None
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
 from ice287g.errors import BuildError
@@ -287,10 +293,9 @@ def explore(
     port: Annotated[int, typer.Option(help="Port Datasette listens on.")] = 8001,
     host: Annotated[str, typer.Option(help="Address Datasette listens on.")] = "127.0.0.1",
 ) -> None:
-    """Browse the committed release in Datasette (a SQLite copy in build/explore/) until Ctrl-C;
-    needs Datasette and sqlite-utils, the package's optional extra "explore"."""
-    import subprocess
-
+    """Browse the committed release in Datasette (a SQLite copy in build/explore/) until Ctrl-C or
+    a signal to this process, which becomes Datasette; needs Datasette and sqlite-utils, the
+    package's optional extra "explore"."""
     from ice287g.consume import explore as browse
 
     settings = _settings()
@@ -301,11 +306,7 @@ def explore(
     except ERRORS as exc:
         _fail(exc)
     console.print(f"serving {db} at {browse.url(host, port, db)} (Ctrl-C stops)", highlight=False)
-    try:
-        code = subprocess.run(browse.serve_command(db, browse.metadata_path(db), host, port)).returncode
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    browse.serve(db, browse.metadata_path(db), host, port)
 
 
 @sources_app.command("seed")

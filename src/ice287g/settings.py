@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ice287g.errors import InputError
+from .errors import InputError
 
 
 def project_root() -> Path:

@@ -4,8 +4,10 @@
 ``data/<table>.csv``) into ``<build>/explore/<version>/ice287g.db``: one SQLite table per resource,
 columns typed from the Table Schema (integer → INTEGER, number → REAL, boolean → INTEGER 0/1,
 anything else TEXT; a missing value → NULL), the schema's primary key, its foreign keys, and
-indexes on the facet and foreign-key columns. Beside it goes the Datasette metadata
-(``ice287g.metadata.json``): the package's title, description, data license and source,
+indexes on the facet and foreign-key columns. A table that names an agency but not its state
+(agreements, applications) gets the agency's ``state_code`` as one more column (``BY_AGENCY``),
+so it can be faceted by state; the metadata says it is not part of the published table. Beside
+it goes the Datasette metadata (``ice287g.metadata.json``): the package's title, description, data license and source,
 each table's grain sentence and column descriptions, and facets. A version never changes, so an
 existing database of the same version is reused; a new one is written to a temporary file and
 renamed, so an interrupted run never leaves half a database.
@@ -24,6 +26,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 from ice287g import ICE_PAGE, PACKAGE_NAME
@@ -37,6 +40,19 @@ FACETS = ("state_code", "support_model", "status", "list", "outcome", "agency_ty
 # The column Datasette shows for a foreign key into these tables, instead of the bare id.
 LABELS = {"agencies": "agency_name"}
 SQL_TYPES: dict[str, type] = {"integer": int, "number": float, "boolean": int}
+# Columns a table without them takes from its agency (agencies, by agency_id), for browsing.
+BY_AGENCY = ("state_code",)
+
+
+def added_columns(resources: list[dict], resource: dict) -> list[str]:
+    """The BY_AGENCY columns ``resource`` lacks and takes from agencies: only a table with an
+    agency_id, in a release whose agencies table has the column."""
+    names = [f["name"] for f in resource["schema"]["fields"]]
+    agencies = next((r for r in resources if r["name"] == "agencies"), None)
+    if agencies is None or resource is agencies or "agency_id" not in names:
+        return []
+    have = {f["name"] for f in agencies["schema"]["fields"]}
+    return [c for c in BY_AGENCY if c not in names and c in have]
 
 
 def require_extra() -> None:
@@ -104,11 +120,16 @@ def metadata(descriptor: dict) -> dict:
     tables = {}
     for resource in descriptor["resources"]:
         fields = resource["schema"]["fields"]
+        added = added_columns(descriptor["resources"], resource)
         table = {
             "description": resource.get("description", ""),
-            "columns": {f["name"]: f.get("description", "") for f in fields},
+            "columns": {f["name"]: f.get("description", "") for f in fields}
+            | {
+                c: f"The agency's {c} (agencies.{c}), added here to browse by it: not a published column."
+                for c in added
+            },
         }
-        facets = facets_of([f["name"] for f in fields])
+        facets = facets_of([f["name"] for f in fields] + added)
         if facets:
             table["facets"] = facets
         label = LABELS.get(resource["name"])
@@ -189,6 +210,20 @@ def _creation_order(resources: list[dict]) -> list[dict]:
         return resources
 
 
+def _add_agency_columns(db, resources: list[dict]) -> None:
+    """Each table's added_columns, filled from agencies by agency_id, and indexed."""
+    for resource in resources:
+        table = db.table(resource["name"])
+        for column in added_columns(resources, resource):
+            table.add_column(column, str)
+            db.execute(
+                f"update [{resource['name']}] set [{column}] = "
+                f"(select agencies.[{column}] from agencies where agencies.agency_id = [{resource['name']}].agency_id)"
+            )
+            table.create_index([column], if_not_exists=True)
+    db.conn.commit()
+
+
 def _write_table(db, release: Path, resource: dict) -> None:
     """Create and fill one resource's table in the sqlite-utils Database ``db``."""
     path = release / resource["path"]
@@ -222,6 +257,7 @@ def build_database(descriptor: dict, release: Path, db_path: Path) -> None:
         try:
             for resource in _creation_order(descriptor["resources"]):
                 _write_table(db, release, resource)
+            _add_agency_columns(db, descriptor["resources"])
             db.index_foreign_keys()
         finally:
             db.close()
@@ -231,13 +267,31 @@ def build_database(descriptor: dict, release: Path, db_path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+def _is_current(db: Path, descriptor: dict) -> bool:
+    """Whether ``db`` exists with every table and column this code writes for the release (a
+    database an older version of this code wrote lacks the added columns, and is written again)."""
+    if not db.exists():
+        return False
+    import sqlite3
+
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        for resource in descriptor["resources"]:
+            rows = connection.execute(f"pragma table_info([{resource['name']}])").fetchall()
+            wanted = [f["name"] for f in resource["schema"]["fields"]] + added_columns(
+                descriptor["resources"], resource
+            )
+            if [row[1] for row in rows] != wanted:
+                return False
+    return True
+
+
 def database(settings: Settings) -> Path:
     """The SQLite database of the committed release (built unless this version's exists), with its
     Datasette metadata written beside it; returns the database's path."""
     require_extra()
     descriptor = read_descriptor(settings.release)
     db = database_path(settings, descriptor["version"])
-    if not db.exists():
+    if not _is_current(db, descriptor):
         build_database(descriptor, settings.release, db)
     text = json.dumps(metadata(descriptor), indent=2, ensure_ascii=False) + "\n"
     write_atomically(metadata_path(db), text.encode("utf-8"))
@@ -259,6 +313,15 @@ def check_port(host: str, port: int) -> None:
         raise InputError(
             f"--port {port}", f"cannot serve on {host}:{port} ({reason}); is it in use? choose another --port"
         ) from exc
+
+
+def serve(db: Path, meta: Path, host: str, port: int) -> None:
+    """Become Datasette (the process is replaced, never returns): stopping this process by its PID,
+    or Ctrl-C, stops Datasette itself; a child would go on serving the port."""
+    command = serve_command(db, meta, host, port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
 
 
 def serve_command(db: Path, meta: Path, host: str, port: int) -> list[str]:

@@ -17,8 +17,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from ice287g.errors import InputError
-from ice287g.util.hashing import sha256_bytes
+from ..errors import InputError
+from ..util.hashing import sha256_bytes
 
 INDEX = "releases.csv"
 DESCRIPTOR = "datapackage.json"

@@ -35,12 +35,29 @@ cached by its URL, as pooch does; an unpinned descriptor and ``SHA256SUMS`` are 
 Types: the same pandas dtypes whichever file was read: nullable integers and booleans, strings,
 ``datetime64[us]`` dates and UTC ``datetime64[us]`` timestamps.
 
-``as_of`` (a date, a datetime, or an ISO ``YYYY-MM-DD`` string), for ``listings`` and ``agreements``
-only: for each list, the publication in effect on that day is the one with the greatest ``sequence``
-among the package's ``publications`` of that list published on or before it. A ``listings`` span
-(or an ``agreement_periods`` period, for ``agreements``, on the participating list) is in effect when
-its first publication's sequence is at most that one and its last publication is empty (still
-listed) or has a sequence at least that one. Before a list's first publication, nothing of it is.
+``as_of`` (a date, a datetime, or an ISO ``YYYY-MM-DD`` string): the state of one day, for
+``listings`` and ``agreements`` only.
+
+- The list in effect on a day is, of its list (participating or pending), the publication with the
+  greatest ``sequence`` among the package's ``publications`` published on or before it. A day before
+  the list's first publication, or after its newest in this package, is an error: the package knows
+  nothing of that day (a newer version may).
+- ``listings`` with ``as_of`` needs ``list="participating"`` or ``list="pending"``: the rows of that
+  list in effect, one per row ICE published (a span is in effect when its first publication's
+  sequence is at most the day's and its last is empty or at least the day's).
+- ``agreements`` with ``as_of``: the agreements with a period (``agreement_periods``) in effect on
+  the participating list. One agreement listed on two rows is one agreement: on 2025-07-01 ICE's
+  list had 744 rows for 742 agreements, two Florida agencies listed twice under two spellings; the
+  column ``as_of_row_count`` says how many rows listed each one that day, where the package has
+  ``listings``.
+- An ``as_of`` frame carries that day's state only: the columns that describe later lists (a
+  listing's ``last_*``; an agreement's ``last_listed_date``, ``status``, ``superseded_by``,
+  ``period_count``, ``signed_dates_listed``, ``is_redated``, ``agency_ids_listed``) are left out, and
+  ``as_of_publication_id`` names the publication in effect.
+- ``list`` without ``as_of`` keeps the ``listings`` rows of that list.
+
+Optional libraries: pyarrow, to read Parquet (without it the CSV is read, with the same types);
+pooch, to fetch a URL (``pip install pooch``; nothing else needs it). Otherwise only pandas.
 """
 
 from __future__ import annotations
@@ -61,17 +78,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pooch
 
-from ice287g.consume.versions import list_versions
-from ice287g.errors import InputError
-from ice287g.util import inflate
-from ice287g.util.hashing import parse_sums, sha256_of
+from ..errors import InputError
+from ..util import inflate
+from ..util.hashing import parse_sums, sha256_of
+from .versions import list_versions
 
 PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "number": "Float64", "string": "string"}
 DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
 AS_OF_TABLES = ("listings", "agreements")
+LISTS = ("participating", "pending")
+# What an as_of frame leaves out: columns that describe lists published after the day.
+LATER_COLUMNS = {
+    "listings": ("last_publication_id", "last_listed_date"),
+    "agreements": (
+        "last_listed_date",
+        "status",
+        "superseded_by",
+        "period_count",
+        "signed_dates_listed",
+        "is_redated",
+        "agency_ids_listed",
+    ),
+}
 # A member of a package zip is inflated at most to this: the largest table of a release is about
 # 6 MB as CSV, and a zip that claims more is no package of ours (a 1 GiB member once filled /tmp).
 MAX_MEMBER_BYTES = 256 * 2**20
@@ -85,7 +115,8 @@ Reader = Callable[[str, str | None], bytes | None]
 
 
 class ChecksumMismatch(InputError, ValueError):
-    """The source's bytes do not match the ``sha256`` pin."""
+    """Bytes that are not the ones recorded for them: the source against the ``sha256`` pin, a
+    file against its descriptor entry or its ``SHA256SUMS`` line (cut short, or changed)."""
 
 
 # --- types -------------------------------------------------------------------------------------
@@ -126,6 +157,14 @@ def _read_parquet(data: bytes, schema: dict, label: str) -> pd.DataFrame:
     return _coerce(frame, schema)
 
 
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # --- checksums ---------------------------------------------------------------------------------
 
 
@@ -144,11 +183,13 @@ def _hexdigest(data: bytes, algorithm: str = "sha256") -> str:
 
 def _verify(label: str, data: bytes, digest: str, size: int | None, authority: str) -> None:
     if size is not None and len(data) != size:
-        raise InputError(label, f"has {len(data)} bytes, but {authority} says {size}: it was cut short or changed")
+        raise ChecksumMismatch(
+            label, f"has {len(data)} bytes, but {authority} says {size}: it was cut short or changed"
+        )
     algorithm, expected = _split_digest(digest, label)
     actual = _hexdigest(data, algorithm)
     if actual != expected:
-        raise InputError(label, f"has {algorithm} {actual}, but {authority} says {expected}: it was changed")
+        raise ChecksumMismatch(label, f"has {algorithm} {actual}, but {authority} says {expected}: it was changed")
 
 
 def _pin(sha256: str | None) -> str | None:
@@ -204,7 +245,7 @@ class _Package:
         if self.sums is not None:
             parquet_path = posixpath.splitext(csv_path)[0] + ".parquet"
             listed = self.sums.get(parquet_path)
-            if listed is not None:
+            if listed is not None and _has_pyarrow():
                 data = self.read(parquet_path, f"sha256:{listed}")
                 if data is not None:
                     _verify(self.label(parquet_path), data, f"sha256:{listed}", None, SUMS)
@@ -311,15 +352,53 @@ def _zip_file(stack: ExitStack, file: Path | io.BytesIO, where: str) -> zipfile.
         raise InputError(where, f"not a zip file ({exc})") from exc
 
 
+def verified_files(folder: Path) -> list[str]:
+    """Every file of the package in ``folder`` (relative POSIX paths, sorted), once each matches
+    what the package records for it: ``datapackage.json`` and what ``SHA256SUMS`` lists against it,
+    every resource's CSV against its ``bytes`` and ``hash``. InputError names the first that does not."""
+    read, label = _folder_reader(folder)
+    package = _open(str(folder), read, label)
+    files = {DESCRIPTOR}
+    if package.sums is not None:
+        files.add(SUMS)
+        for name, digest in package.sums.items():
+            path = _relative(name, label(SUMS))
+            data = read(path)
+            if data is None:
+                raise InputError(label(path), f"is listed in {SUMS} but missing")
+            _verify(label(path), data, f"sha256:{digest}", None, SUMS)
+            files.add(path)
+    for entry in package.descriptor["resources"]:
+        path = _relative(entry.get("path"), label(DESCRIPTOR))
+        data = read(path)
+        if data is None:
+            raise InputError(label(path), "is missing, but the descriptor lists it")
+        if not entry.get("hash"):
+            raise InputError(label(path), "the descriptor gives no hash for this file, so it cannot be checked")
+        _verify(label(path), data, entry["hash"], entry.get("bytes"), "the descriptor")
+        files.add(path)
+    return sorted(files)
+
+
 # --- downloads ---------------------------------------------------------------------------------
 
 
+def _pooch():
+    """pooch, which fetches and caches URLs; only a URL source needs it."""
+    try:
+        import pooch
+    except ImportError:
+        raise InputError("pooch", "not installed: reading a package from a URL needs it (pip install pooch)") from None
+    return pooch
+
+
 def _cache() -> Path:
-    return Path(pooch.os_cache(CACHE_NAME))
+    return Path(_pooch().os_cache(CACHE_NAME))
 
 
 def _download(url: str) -> bytes | None:
     """The bytes at ``url`` (None: HTTP 404), with pooch's downloader."""
+    pooch = _pooch()
     import requests  # pooch's own dependency
 
     buffer = io.BytesIO()
@@ -378,6 +457,7 @@ def _open_url(url: str, pin: str | None, version: str | None, stack: ExitStack) 
             if actual != pin:
                 raise ChecksumMismatch(url, f"SHA256 hash of downloaded file is {actual}, not the pinned {pin}")
             return _open_zip(_zip_file(stack, io.BytesIO(data), url), url, version)
+        pooch = _pooch()
         import requests
 
         try:  # unpinned: cached by URL, as pooch does (a published version never changes)
@@ -400,7 +480,7 @@ def _open_url(url: str, pin: str | None, version: str | None, stack: ExitStack) 
 def _default_folder(version: str | None, stack: ExitStack) -> Path:
     """The newest (or ``version``) built in dist/; else the release committed at the root; else,
     for a ``version``, that release read back from the checkout's git history."""
-    from ice287g.settings import Settings
+    from ..settings import Settings
 
     settings = Settings.from_env()
     dist = settings.dist
@@ -422,7 +502,7 @@ def _default_folder(version: str | None, stack: ExitStack) -> Path:
             return root
     if version is None:
         raise InputError(str(dist), f"no package is built here and none is committed at {root}: run `make build`")
-    from ice287g.consume import history
+    from . import history
 
     try:
         history.recorded_line(settings.root, version)
@@ -483,45 +563,80 @@ def _day(as_of: object) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
-def _in_effect(package: _Package, day: pd.Timestamp, spans: pd.DataFrame, lists: pd.Series, table: str) -> pd.Series:
-    """Which spans (first/last_publication_id) are on the publication of their list in effect on ``day``."""
+def _effective_publication(package: _Package, list_: str, day: pd.Timestamp) -> pd.Series:
+    """The publication of ``list_`` in effect on ``day`` (a row of ``publications``); an error for a
+    day before the list's first publication or after its newest in this package."""
+    publications = package.table("publications")
+    of_list = publications[(publications["list"] == list_) & publications["sequence"].notna()]
+    if of_list.empty:
+        raise InputError(package.where, f"has no {list_} list, so nothing of it was in effect on a day")
+    first, newest = of_list["published_date"].min(), of_list["published_date"].max()
+    version = package.descriptor.get("version", "?")
+    if day < first:
+        raise InputError(
+            f"as_of={day.date()}",
+            f"is before the first {list_} list of this package ({first.date()}): nothing of it was in effect",
+        )
+    if day > newest:
+        raise InputError(
+            f"as_of={day.date()}",
+            f"is after the newest {list_} list of version {version} ({newest.date()}): this package cannot "
+            "know that day's list; a newer version may",
+        )
+    published = of_list[of_list["published_date"] <= day]
+    return published.loc[published["sequence"].astype("Float64").idxmax()]
+
+
+def _in_effect(package: _Package, effective: pd.Series, spans: pd.DataFrame, table: str) -> pd.Series:
+    """Which spans (first/last_publication_id) are on ``effective``, a publication of their list."""
     publications = package.table("publications")
     sequence = publications.set_index("publication_id")["sequence"].astype("Float64")
     list_of = publications.set_index("publication_id")["list"]
-    published = publications[(publications["published_date"] <= day) & publications["sequence"].notna()]
-    effective = published.groupby("list")["sequence"].max().astype("Float64")
-
     first, last = spans["first_publication_id"], spans["last_publication_id"].fillna("")
     named = set(first.dropna()) | set(last[last != ""])
     unknown = sorted(named - set(publications["publication_id"]))
     if unknown:
         raise InputError(f"{package.where} ({table})", f"names publications missing from publications: {unknown[:5]}")
-    wrong = spans[(first.map(list_of).astype("string") != lists.astype("string")).fillna(True)]
-    if len(wrong):
-        raise InputError(f"{package.where} ({table})", f"{len(wrong)} rows start on no publication of their list")
-
-    target = lists.map(effective).astype("Float64")
+    of_list = (first.map(list_of).astype("string") == effective["list"]).fillna(False)
+    target = float(effective["sequence"])
     starts = (first.map(sequence).astype("Float64") <= target).fillna(False)
     still = (last == "") | (last.map(sequence).astype("Float64") >= target).fillna(False)
-    return (target.notna() & starts & still).astype(bool)
+    return (of_list & starts & still).astype(bool)
 
 
-def _as_of(package: _Package, table: str, day: pd.Timestamp) -> pd.DataFrame:
+def _listing_spans(listings: pd.DataFrame) -> pd.DataFrame:
+    if "first_publication_id" not in listings.columns and "publication_id" in listings.columns:
+        # packages before validity spans: one row per publication, a span of one publication
+        ids = listings["publication_id"]
+        return pd.DataFrame({"first_publication_id": ids, "last_publication_id": ids})
+    return listings
+
+
+def _as_of(package: _Package, table: str, day: pd.Timestamp, list_: str) -> pd.DataFrame:
+    """``table`` as it stood on ``day`` on ``list_`` (see the module's docstring)."""
+    effective = _effective_publication(package, list_, day)
+    listings = package.table("listings") if table == "listings" or _has_table(package, "listings") else None
+    listed = None
+    if listings is not None:
+        listed = listings[_in_effect(package, effective, _listing_spans(listings), "listings").to_numpy()]
     if table == "listings":
-        listings = package.table("listings")
-        spans = listings
-        if "first_publication_id" not in listings.columns and "publication_id" in listings.columns:
-            # packages before validity spans: one row per publication, a span of one publication
-            ids = listings["publication_id"]
-            spans = pd.DataFrame({"first_publication_id": ids, "last_publication_id": ids})
-        keep = _in_effect(package, day, spans, listings["list"], "listings")
-        return listings[keep.to_numpy()].reset_index(drop=True)
-    periods = package.table("agreement_periods")
-    participating = pd.Series("participating", index=periods.index, dtype="string")
-    keep = _in_effect(package, day, periods, participating, "agreement_periods")
-    listed = set(periods.loc[keep.to_numpy(), "agreement_id"])
-    agreements = package.table("agreements")
-    return agreements[agreements["agreement_id"].isin(listed).to_numpy()].reset_index(drop=True)
+        frame = listed.reset_index(drop=True)
+    else:
+        periods = package.table("agreement_periods")
+        keep = _in_effect(package, effective, periods, "agreement_periods")
+        ids = set(periods.loc[keep.to_numpy(), "agreement_id"])
+        agreements = package.table("agreements")
+        frame = agreements[agreements["agreement_id"].isin(ids).to_numpy()].reset_index(drop=True)
+        if listed is not None and "agreement_id" in listed.columns:
+            rows = listed["agreement_id"].value_counts()
+            frame["as_of_row_count"] = frame["agreement_id"].map(rows).fillna(0).astype("Int64")
+    frame = frame.drop(columns=[c for c in LATER_COLUMNS[table] if c in frame.columns])
+    frame["as_of_publication_id"] = pd.Series(effective["publication_id"], index=frame.index, dtype="string")
+    return frame
+
+
+def _has_table(package: _Package, name: str) -> bool:
+    return any(r.get("name") == name for r in package.descriptor.get("resources") or [])
 
 
 # --- the one entry point -----------------------------------------------------------------------
@@ -533,6 +648,7 @@ def load(
     source: str | os.PathLike | None = None,
     sha256: str | None = None,
     as_of: str | dt.date | None = None,
+    list: str | None = None,  # named as the column it filters, though it shadows the builtin
 ) -> pd.DataFrame:
     """One table of the package, as a pandas DataFrame (see the module's docstring).
 
@@ -541,9 +657,13 @@ def load(
       http(s) URL of a zip or of a ``datapackage.json``.
     - ``sha256``: the zip's SHA-256 for a zip, else the SHA-256 of ``datapackage.json``; pin the
       version and the checksum to get the same bytes forever.
-    - ``as_of``: for ``listings`` and ``agreements``, only the rows in effect on that day.
+    - ``as_of``: for ``listings`` (with ``list``) and ``agreements``, that day's state only: the
+      rows in effect, without the columns that describe later lists. A day outside the package's
+      lists is an error.
+    - ``list``: ``participating`` or ``pending``, for ``listings`` only (needed with ``as_of``).
     """
     pin = _pin(sha256)
+    list_ = _list_argument(table, list, as_of is not None)
     day = None
     if as_of is not None:
         if table not in AS_OF_TABLES:
@@ -554,6 +674,26 @@ def load(
         day = _day(as_of)
     with ExitStack() as stack:
         package = _open_source(source, version, pin, stack)
-        if day is None:
-            return package.table(table)
-        return _as_of(package, table, day)
+        if day is not None:
+            return _as_of(package, table, day, list_ or "participating")
+        frame = package.table(table)
+        if list_ is None:
+            return frame
+        return frame[(frame["list"] == list_).to_numpy()].reset_index(drop=True)
+
+
+def _list_argument(table: str, value: str | None, as_of: bool) -> str | None:
+    where = f"load({table!r}, list={value!r})"
+    if value is not None and value not in LISTS:
+        raise InputError(where, f"list is {' or '.join(LISTS)}")
+    if table == "agreements" and value not in (None, "participating"):
+        raise InputError(where, "agreements are on the participating list only")
+    if table not in ("listings", "agreements") and value is not None:
+        raise InputError(where, "list applies to listings only")
+    if table == "listings" and as_of and value is None:
+        raise InputError(
+            "load('listings', as_of=...)",
+            "needs list='participating' or list='pending': the two lists are published apart, "
+            "so a day's rows are of one list",
+        )
+    return None if table == "agreements" else value

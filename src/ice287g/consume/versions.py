@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ice287g import METHOD_RELEASE
-from ice287g.errors import InputError
+from .. import METHOD_RELEASE
+from ..errors import InputError
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(\.\d+){0,2}$")
 

@@ -2,13 +2,21 @@
 
     python -m ice287g.publish.wheel [--version V] [--dist DIR] [--out DIR]     (what `make wheel` runs)
 
-The wheel (import name ``ice287g_data``, version = the package version, PEP 440 normalised) holds
-the version folder's ``datapackage.json``, ``SHA256SUMS``, ``data/*.csv`` and ``data/*.parquet`` (and
-every other file ``SHA256SUMS`` lists) beside a small ``__init__.py`` whose ``load(table)`` needs only
-pandas (see ``src/ice287g/publish/data_wheel/ice287g_data/__init__.py``, the template).
+Which release: with no option, the release committed at the checkout root (``datapackage.json`` and
+``data/``), so a fresh clone builds its wheel without running the pipeline; ``--version`` a version
+built in ``dist/`` or, failing that, read back from the repository's history; ``--dist`` alone the
+newest version built there.
 
-The folder is checked before it is packed: every file against ``SHA256SUMS`` and every CSV against
-the ``bytes`` and ``hash`` of its resource, so a damaged package is never shipped.
+The wheel (import name ``ice287g_data``, version = the package version, PEP 440 normalised) holds
+the release's ``datapackage.json`` and ``data/*.csv``, and, for a built version, its ``SHA256SUMS``
+and ``data/*.parquet``, beside a small ``__init__.py`` (the template
+``src/ice287g/publish/data_wheel/ice287g_data/__init__.py``) and ``_reader/``: the reader's own
+modules (``READER``), copied as they are, so the wheel's ``load`` is ``ice287g.load`` and needs
+only pandas.
+
+The release is checked before it is packed (``ice287g.consume.loader.verified_files``): every file
+against ``SHA256SUMS`` and every CSV against the ``bytes`` and ``hash`` of its resource, so a damaged
+package is never shipped.
 
 The wheel is built by setuptools' PEP 517 backend (``setuptools.build_meta.build_wheel``, what
 ``python -m build --no-isolation`` calls) from a generated project in a temporary folder, with
@@ -29,10 +37,11 @@ from pathlib import Path, PurePosixPath
 
 from packaging.version import InvalidVersion, Version
 
+from ice287g.consume.loader import verified_files
+from ice287g.consume.locate import locate
 from ice287g.consume.versions import VERSION_PATTERN, list_versions, version_date
 from ice287g.errors import InputError
 from ice287g.settings import Settings, project_root
-from ice287g.util.hashing import parse_sums, sha256_of
 
 DISTRIBUTION = "ice287g-data"
 IMPORT_NAME = "ice287g_data"
@@ -40,6 +49,21 @@ TEMPLATE = Path(__file__).parent / "data_wheel" / IMPORT_NAME / "__init__.py"
 VERSION_LINE = '__version__ = "0.0.0"  # set by ice287g.publish.wheel when it builds the wheel'
 PANDAS_REQUIREMENT = "pandas>=2.0"
 PYARROW_REQUIREMENT = "pyarrow>=10"
+PACKAGE = Path(__file__).resolve().parents[1]  # src/ice287g
+# The reader, as the wheel's ice287g_data._reader: these modules import only each other (relatively),
+# the standard library and pandas; test_wheel proves it in an environment with pandas alone.
+READER = (
+    "__init__.py",
+    "errors.py",
+    "settings.py",
+    "util/__init__.py",
+    "util/hashing.py",
+    "util/inflate.py",
+    "consume/__init__.py",
+    "consume/loader.py",
+    "consume/versions.py",
+    "consume/history.py",
+)
 
 # Runs in a child process inside the generated project: the PEP 517 build_wheel hook.
 BUILD_HOOK = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
@@ -79,50 +103,20 @@ def package_folder(dist: Path, version: str | None = None) -> Path:
     return dist / chosen
 
 
-def _safe(folder: Path, relative: str) -> Path:
-    parts = PurePosixPath(relative).parts
-    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
-        raise InputError(str(folder / "SHA256SUMS"), f"names a file outside the package: {relative!r}")
-    return folder.joinpath(*parts)
-
-
 def checked_files(folder: Path) -> list[str]:
-    """The files to pack (relative POSIX paths, sorted), once every one matches its recorded checksum.
+    """The files to pack (relative POSIX paths, sorted), once every one matches its recorded checksum;
+    a built version (one with ``SHA256SUMS``) must also ship every table as Parquet.
 
     Raises InputError naming the first missing or damaged file.
     """
-    sums_path = folder / "SHA256SUMS"
-    descriptor_path = folder / "datapackage.json"
-    for path in (descriptor_path, sums_path):
-        if not path.is_file():
-            raise InputError(str(path), "missing: not a built package version")
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
-    if descriptor.get("version") != folder.name:
-        raise InputError(
-            str(descriptor_path), f"version {descriptor.get('version')!r} is not the folder's {folder.name}"
-        )
-
-    sums = parse_sums(sums_path.read_bytes(), str(sums_path))
-    for name, digest in sorted(sums.items()):
-        path = _safe(folder, name)
-        if not path.is_file():
-            raise InputError(str(path), "listed in SHA256SUMS but missing")
-        actual = sha256_of(path)
-        if actual != digest:
-            raise InputError(str(path), f"sha256 {actual} is not the {digest} of SHA256SUMS: the package is damaged")
-
-    for resource in descriptor["resources"]:
-        csv_path = _safe(folder, resource["path"])
-        if resource["path"] not in sums:
-            raise InputError(str(csv_path), "not listed in SHA256SUMS")
-        if csv_path.stat().st_size != resource["bytes"] or f"sha256:{sums[resource['path']]}" != resource["hash"]:
-            raise InputError(
-                str(csv_path), f"does not match the bytes and hash of resource {resource['name']!r} in datapackage.json"
-            )
-        parquet = f"data/{resource['name']}.parquet"
-        if parquet not in sums:
-            raise InputError(str(folder / parquet), "missing from SHA256SUMS: every table ships as Parquet too")
-    return sorted([*sums, "SHA256SUMS"])
+    files = verified_files(folder)
+    if "SHA256SUMS" in files:
+        descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        for resource in descriptor["resources"]:
+            parquet = f"data/{resource['name']}.parquet"
+            if parquet not in files:
+                raise InputError(str(folder / parquet), "missing from SHA256SUMS: every table ships as Parquet too")
+    return files
 
 
 def _toml(value: object) -> str:
@@ -143,12 +137,16 @@ import ice287g_data
 
 ice287g_data.tables()                        # the table names
 agreements = ice287g_data.load("agreements")  # a pandas DataFrame
+active = ice287g_data.load("agreements", as_of="2025-07-01")  # the agreements listed that day
+rows = ice287g_data.load("listings", as_of="2025-07-01", list="participating")  # that day's rows
 ice287g_data.descriptor()                    # the Frictionless descriptor: every field typed and described
 ```
 
 Only pandas is needed; with `pyarrow` installed (`pip install "{DISTRIBUTION}[parquet]"`) tables are
-read from Parquet, otherwise from CSV with the types of the Table Schema. Every file is checked
-against the checksum the package records for it before it is read.
+read from Parquet where the release ships it, otherwise from CSV with the types of the Table Schema
+(codes stay text: `county_fips` "02150"). Every file is checked against the checksum the package
+records for it before it is read. `as_of` gives a day's state only: a day outside the release's
+lists is an error, and the columns that describe later lists are left out.
 
 | table | |
 |---|---|
@@ -179,12 +177,17 @@ keywords = {_toml(descriptor.get("keywords", []))}
 parquet = [{_toml(PYARROW_REQUIREMENT)}]
 
 [tool.setuptools]
-packages = [{_toml(IMPORT_NAME)}]
+packages = {_toml([IMPORT_NAME, *READER_PACKAGES])}
 include-package-data = false
 
 [tool.setuptools.package-data]
 {IMPORT_NAME} = {_toml(data_files)}
 """
+
+
+READER_PACKAGES = sorted(
+    {f"{IMPORT_NAME}._reader" + "".join(f".{part}" for part in PurePosixPath(m).parent.parts) for m in READER}
+)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -198,13 +201,15 @@ def stage(folder: Path, project: Path) -> str:
     the wheel version."""
     files = checked_files(folder)
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    version = wheel_version(folder.name)
+    version = wheel_version(str(descriptor.get("version")))
 
     template = TEMPLATE.read_text(encoding="utf-8")
     if template.count(VERSION_LINE) != 1:
         raise InputError(str(TEMPLATE), f"must hold the line {VERSION_LINE!r} once")
     code = template.replace(VERSION_LINE, f"__version__ = {version!r}")
     _write(project / IMPORT_NAME / "__init__.py", code.encode("utf-8"))
+    for module in READER:
+        _write(project / IMPORT_NAME / "_reader" / module, (PACKAGE / module).read_bytes())
     for name in files:
         _write(project / IMPORT_NAME / name, (folder / name).read_bytes())
 
@@ -250,19 +255,30 @@ def build_wheel(folder: Path, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ice287g.publish.wheel",
-        description=f"Build the {DISTRIBUTION} wheel of a built package version and print its path.",
+        description=f"Build the {DISTRIBUTION} wheel of a release and print its path.",
     )
-    parser.add_argument("--version", help="the package version (default: the newest in --dist)")
-    parser.add_argument("--dist", type=Path, help="the folder of built versions (default: dist/, or ICE287G_DIST_DIR)")
-    parser.add_argument("--out", type=Path, help="where the wheel goes (default: <dist>/wheels)")
+    parser.add_argument(
+        "--version", help="a version built in --dist or released in the repository (default: the committed release)"
+    )
+    parser.add_argument("--dist", type=Path, help="a folder of built versions: the newest, or --version, in it")
+    parser.add_argument("--out", type=Path, help="where the wheel goes (default: dist/wheels)")
     args = parser.parse_args(argv)
     if args.version is not None and not VERSION_PATTERN.match(args.version):
         print(f"error: {InputError(args.version, 'not a package version (like 2026.3.27.1)')}", file=sys.stderr)
         return 1
-    dist = args.dist or Settings.from_env().dist
+    settings = Settings.from_env()
+    out = args.out or (args.dist or settings.dist) / "wheels"
     try:
-        folder = package_folder(dist, args.version)
-        wheel = build_wheel(folder, args.out or dist / "wheels")
+        with tempfile.TemporaryDirectory(prefix="ice287g-wheel-release-") as work:
+            if args.dist is not None:
+                folder = package_folder(args.dist, args.version)
+            elif args.version is not None:
+                folder = locate(args.version, settings.root, settings.dist, Path(work))
+            else:
+                folder = settings.release
+                if not (folder / "datapackage.json").is_file():
+                    raise InputError(str(folder), "no release is committed here (no datapackage.json)")
+            wheel = build_wheel(folder, out)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from ice287g.errors import InputError
+from ..errors import InputError
 
 BLOCK_BYTES = 1 << 20  # a file is hashed a mebibyte at a time, never held whole
 

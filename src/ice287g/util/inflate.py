@@ -11,7 +11,7 @@ import copy
 import zipfile
 from collections.abc import Iterator
 
-from ice287g.errors import InputError
+from ..errors import InputError
 
 CHUNK_BYTES = 2**20  # a mebibyte at a time: no member is ever held whole while it is checked
 
