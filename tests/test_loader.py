@@ -545,6 +545,14 @@ def test_as_of_takes_dates_datetimes_and_iso_strings_and_refuses_what_it_cannot_
         load("listings", source=package, as_of="2030-01-01", list="pending")
 
 
+def test_as_of_refuses_a_span_that_starts_on_another_list(package):
+    fields, rows = LISTINGS
+    crossed = ["L10", "pending", *span(P1, None), "", "X4", "Theta Police Department"]  # P1 is participating
+    write_package(package, TABLES | {"listings": (fields, [*rows, crossed])})
+    with pytest.raises(InputError, match=r"\(listings\): 1 rows start on no publication of their list"):
+        load("listings", source=package, as_of="2025-02-10", list="pending")
+
+
 def test_list_without_as_of_keeps_the_rows_of_one_list(package):
     pending = load("listings", source=package, list="pending")
     assert list(pending["listing_id"]) == ["L7", "L8", "L9"]

@@ -298,7 +298,8 @@ def test_the_reader_installs_alone_and_the_committed_release_s_wheel_answers_as_
     assert {"ice287g", "pandas"} <= installed and not installed & BUILDER_ONLY, installed
 
     # make wheel's default: the release committed at the checkout root, no build needed
-    wheel = Path(main(["--out", str(tmp_path / "wheels")]) == 0 and capsys.readouterr().out.strip())
+    assert main(["--out", str(tmp_path / "wheels")]) == 0
+    wheel = Path(capsys.readouterr().out.strip())
     committed = json.loads((REPO / "datapackage.json").read_text())["version"]
     assert wheel.name == f"ice287g_data-{wheel_version(committed)}-py3-none-any.whl"
     run = pip(python, "--quiet", "--no-compile", "--no-index", "--no-deps", str(wheel))

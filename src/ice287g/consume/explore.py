@@ -7,10 +7,12 @@ anything else TEXT; a missing value → NULL), the schema's primary key, its for
 indexes on the facet and foreign-key columns. A table that names an agency but not its state
 (agreements, applications) gets the agency's ``state_code`` as one more column (``BY_AGENCY``),
 so it can be faceted by state; the metadata says it is not part of the published table. Beside
-it goes the Datasette metadata (``ice287g.metadata.json``): the package's title, description, data license and source,
-each table's grain sentence and column descriptions, and facets. A version never changes, so an
-existing database of the same version is reused; a new one is written to a temporary file and
-renamed, so an interrupted run never leaves half a database.
+it goes the Datasette metadata (``ice287g.metadata.json``): the package's title, description,
+data license and source, each table's grain sentence and column descriptions, and facets. A
+version never changes, so an
+existing database of the same version is reused when it has every table and column this code
+writes (one an older version of it wrote is written again); a new one is written to a temporary
+file and renamed, so an interrupted run never leaves half a database.
 
 Datasette and sqlite-utils are the optional extra ``ice287g[explore]``; they are imported only here.
 """

@@ -246,10 +246,13 @@ class _Package:
             parquet_path = posixpath.splitext(csv_path)[0] + ".parquet"
             listed = self.sums.get(parquet_path)
             if listed is not None and _has_pyarrow():
-                data = self.read(parquet_path, f"sha256:{listed}")
+                data = self.checked_listed(parquet_path, listed)
                 if data is not None:
-                    _verify(self.label(parquet_path), data, f"sha256:{listed}", None, SUMS)
                     return _read_parquet(data, schema, self.label(parquet_path))
+        return _read_csv(self.checked_csv(entry, csv_path), schema, self.label(csv_path))
+
+    def checked_csv(self, entry: dict, csv_path: str) -> bytes:
+        """The bytes of a resource's CSV (at ``csv_path``), checked against its descriptor entry."""
         label = self.label(csv_path)
         if not entry.get("hash"):
             raise InputError(label, "the descriptor gives no hash for this file, so it cannot be checked")
@@ -257,7 +260,14 @@ class _Package:
         if data is None:
             raise InputError(label, "is missing, but the descriptor lists it")
         _verify(label, data, entry["hash"], entry.get("bytes"), "the descriptor")
-        return _read_csv(data, schema, label)
+        return data
+
+    def checked_listed(self, path: str, digest: str) -> bytes | None:
+        """The bytes of a file SHA256SUMS lists with ``digest``, checked against it; None if absent."""
+        data = self.read(path, f"sha256:{digest}")
+        if data is not None:
+            _verify(self.label(path), data, f"sha256:{digest}", None, SUMS)
+        return data
 
 
 def _open(
@@ -363,19 +373,12 @@ def verified_files(folder: Path) -> list[str]:
         files.add(SUMS)
         for name, digest in package.sums.items():
             path = _relative(name, label(SUMS))
-            data = read(path)
-            if data is None:
+            if package.checked_listed(path, digest) is None:
                 raise InputError(label(path), f"is listed in {SUMS} but missing")
-            _verify(label(path), data, f"sha256:{digest}", None, SUMS)
             files.add(path)
     for entry in package.descriptor["resources"]:
         path = _relative(entry.get("path"), label(DESCRIPTOR))
-        data = read(path)
-        if data is None:
-            raise InputError(label(path), "is missing, but the descriptor lists it")
-        if not entry.get("hash"):
-            raise InputError(label(path), "the descriptor gives no hash for this file, so it cannot be checked")
-        _verify(label(path), data, entry["hash"], entry.get("bytes"), "the descriptor")
+        package.checked_csv(entry, path)
         files.add(path)
     return sorted(files)
 
@@ -587,8 +590,9 @@ def _effective_publication(package: _Package, list_: str, day: pd.Timestamp) -> 
     return published.loc[published["sequence"].astype("Float64").idxmax()]
 
 
-def _in_effect(package: _Package, effective: pd.Series, spans: pd.DataFrame, table: str) -> pd.Series:
-    """Which spans (first/last_publication_id) are on ``effective``, a publication of their list."""
+def _in_effect(package: _Package, effective: pd.Series, spans: pd.DataFrame, lists: pd.Series, table: str) -> pd.Series:
+    """Which spans (first/last_publication_id, each of the list in ``lists``) are on ``effective``,
+    a publication of one list; a span that starts on a publication of another list is an error."""
     publications = package.table("publications")
     sequence = publications.set_index("publication_id")["sequence"].astype("Float64")
     list_of = publications.set_index("publication_id")["list"]
@@ -597,7 +601,10 @@ def _in_effect(package: _Package, effective: pd.Series, spans: pd.DataFrame, tab
     unknown = sorted(named - set(publications["publication_id"]))
     if unknown:
         raise InputError(f"{package.where} ({table})", f"names publications missing from publications: {unknown[:5]}")
-    of_list = (first.map(list_of).astype("string") == effective["list"]).fillna(False)
+    wrong = spans[(first.map(list_of).astype("string") != lists.astype("string")).fillna(True)]
+    if len(wrong):
+        raise InputError(f"{package.where} ({table})", f"{len(wrong)} rows start on no publication of their list")
+    of_list = (lists.astype("string") == effective["list"]).fillna(False)
     target = float(effective["sequence"])
     starts = (first.map(sequence).astype("Float64") <= target).fillna(False)
     still = (last == "") | (last.map(sequence).astype("Float64") >= target).fillna(False)
@@ -618,12 +625,14 @@ def _as_of(package: _Package, table: str, day: pd.Timestamp, list_: str) -> pd.D
     listings = package.table("listings") if table == "listings" or _has_table(package, "listings") else None
     listed = None
     if listings is not None:
-        listed = listings[_in_effect(package, effective, _listing_spans(listings), "listings").to_numpy()]
+        keep = _in_effect(package, effective, _listing_spans(listings), listings["list"], "listings")
+        listed = listings[keep.to_numpy()]
     if table == "listings":
         frame = listed.reset_index(drop=True)
     else:
         periods = package.table("agreement_periods")
-        keep = _in_effect(package, effective, periods, "agreement_periods")
+        participating = pd.Series("participating", index=periods.index, dtype="string")
+        keep = _in_effect(package, effective, periods, participating, "agreement_periods")
         ids = set(periods.loc[keep.to_numpy(), "agreement_id"])
         agreements = package.table("agreements")
         frame = agreements[agreements["agreement_id"].isin(ids).to_numpy()].reset_index(drop=True)

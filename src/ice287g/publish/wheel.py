@@ -64,6 +64,10 @@ READER = (
     "consume/versions.py",
     "consume/history.py",
 )
+# The import packages those modules make in the wheel: ice287g_data._reader, ._reader.consume, ...
+READER_PACKAGES = sorted(
+    {f"{IMPORT_NAME}._reader" + "".join(f".{part}" for part in PurePosixPath(m).parent.parts) for m in READER}
+)
 
 # Runs in a child process inside the generated project: the PEP 517 build_wheel hook.
 BUILD_HOOK = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
@@ -183,11 +187,6 @@ include-package-data = false
 [tool.setuptools.package-data]
 {IMPORT_NAME} = {_toml(data_files)}
 """
-
-
-READER_PACKAGES = sorted(
-    {f"{IMPORT_NAME}._reader" + "".join(f".{part}" for part in PurePosixPath(m).parent.parts) for m in READER}
-)
 
 
 def _write(path: Path, data: bytes) -> None:
