@@ -36,3 +36,18 @@
 {% macro published_date_method(text, kind) -%}
     case when ({{ _date_rules(text, kind) }}).d is not null then ({{ _date_rules(text, kind) }}).m end
 {%- endmacro %}
+
+{#-
+  The date an MOA file's name ends with, as ICE names them (Name_TFM_MOA_01072026.pdf, also
+  01.07.2026, 01.07.26, 010726 and 2026-01-07), or null. A posting date or a typo looks the same:
+  the errata rules compare it with the signing date, never trust it alone.
+-#}
+{% macro moa_file_date(url) -%}
+    cast(coalesce(
+        try_strptime(nullif(regexp_extract({{ url }}, '(\d{8})\.pdf$', 1), ''), '%m%d%Y'),
+        try_strptime(nullif(regexp_extract({{ url }}, '(\d{2}\.\d{2}\.\d{4})\.pdf$', 1), ''), '%m.%d.%Y'),
+        try_strptime(nullif(regexp_extract({{ url }}, '(\d{2}\.\d{2}\.\d{2})\.pdf$', 1), ''), '%m.%d.%y'),
+        try_strptime(nullif(regexp_extract({{ url }}, '(\d{4}-\d{2}-\d{2})\.pdf$', 1), ''), '%Y-%m-%d'),
+        try_strptime(nullif(regexp_extract({{ url }}, '_(\d{6})\.pdf$', 1), ''), '%m%d%y')
+    ) as date)
+{%- endmacro %}

@@ -141,7 +141,8 @@
 
 {#-
   A listing row's content as one string, for comparing tables and rows across captures: the
-  cleaned published values, with Wayback prefixes and whitespace differences already gone.
+  cleaned published values, with Wayback prefixes and whitespace differences already gone, and
+  the signing date as read, before reviewed fixes (a fix changes no publication's id).
   Use on a relation with the columns of int_listing_rows.
 -#}
 {% macro listing_content() -%}
@@ -152,7 +153,7 @@
         coalesce(agency_type_name, ''),
         coalesce(county_name, ''),
         coalesce(support_type_name, ''),
-        coalesce(cast(signed_date as varchar), signed_published, ''),
+        coalesce(cast(signed_date_read as varchar), signed_published, ''),
         coalesce(moa_url, lower({{ clean_text('moa_published') }}), ''),
         coalesce(addendum_url, '')
     )

@@ -299,3 +299,84 @@ def test_every_publication_is_rebuilt_exactly_from_the_spans(archive_build):
     (published,) = con.execute("select count(*) from publications").fetchall()[0]
     (folded,) = con.execute("select count(distinct publication_id) from int_snapshot_publications").fetchall()[0]
     assert published == folded > 400
+
+
+def test_ice_s_own_mistakes_are_errata_with_their_evidence_and_reviewed_corrections(archive_build):
+    """The contradictions read against the raw rows (issue 24): each class is found where ICE made
+    it, a reviewed fix's value reaches the cleaned columns and the id, and the published value stays."""
+    _, _, con = archive_build
+
+    def erratum(rule: str, record: str) -> tuple:
+        return _one(
+            con,
+            "select field, published_value, corrected_value, evidence from errata where rule = ? and record_id = ?",
+            rule,
+            record,
+        )
+
+    tenaha = "tx-tenaha-police-department-tfm-20260107"
+    field, published, corrected, evidence = erratum("signed_year_contradicts_moa_file", tenaha)
+    assert (field, published, corrected) == ("signed_date", "2025-01-07", "2026-01-07")
+    assert "TenahaPoliceDeptTX_TFM_MOA_01072026.pdf" in evidence
+    assert erratum("signed_before_application", tenaha)[2] == "2026-01-07"
+    assert _one(con, "select signed_date::varchar from agreements where agreement_id = ?", tenaha) == ("2026-01-07",)
+    assert _one(
+        con, "select count(*) from listings where agreement_id = ? and signed_published = '2025-01-07'", tenaha
+    ) > (0,)
+    # the file's year is the wrong one: flagged on moa_url, the date left as published
+    assert erratum("signed_year_contradicts_moa_file", "wv-nicholas-county-sheriff-office-tfm-20260107")[:3] == (
+        "moa_url",
+        "https://www.ice.gov/doclib/287gMOA/NicholasCoSOWV_TFM_MOA_01072025.pdf",
+        None,
+    )
+    assert erratum("moa_link_of_another_agency", "pa-montour-county-sheriff-office-tfm-20250612")[1].endswith(
+        "ManheimBoroughPoliceDeptPA_TFM_MOA_06182025.pdf"
+    )
+    assert (
+        "ga-whitfield-county-sheriff-office"
+        in erratum("moa_link_of_another_agency", "ga-wayne-county-sheriff-office-tfm-20260130")[3]
+    )
+    fwc = "fl-florida-fish-and-wildlife-conservation-commission"
+    assert erratum("row_handed_to_another_agency", f"{fwc}-tfm-20250214")[1:3] == (
+        "fl-florida-department-of-environmental-protection",
+        fwc,
+    )
+    assert erratum("signed_after_first_listing", "fl-northwest-florida-state-college-police-department-tfm-20250415")
+    # the 744 rows of 2025-07-01 for 742 agreements: St. Cloud and Zephyrhills on two rows each
+    twice = {
+        record
+        for (record,) in con.execute(
+            "select record_id from errata where rule = 'agency_listed_twice'"
+            " and date '2025-07-01' between first_listed_date and last_listed_date"
+        ).fetchall()
+    }
+    assert twice == {"fl-saint-cloud-police-department-tfm-20250415", "fl-zephyrhills-police-department-tfm-20250414"}
+    # renamed in place (the county's jail took over the sheriff's WSO row) is no erratum
+    assert _one(
+        con, "select count(*) from errata where record_id = 'pa-franklin-county-sheriff-office-wso-20250307'"
+    ) == (0,)
+
+
+def test_fdep_s_division_is_fdep_and_fwc_keeps_its_row(archive_build):
+    _, _, con = archive_build
+    rows = con.execute(
+        "select agreement_id, status, signed_dates_listed from agreements"
+        " where agency_id like 'fl-florida-department-of-environmental%' or agency_id like 'fl-florida-fish%'"
+        " order by all"
+    ).fetchall()
+    assert rows == [
+        ("fl-florida-department-of-environmental-protection-tfm-20250424", "active", "2025-04-24"),
+        ("fl-florida-fish-and-wildlife-conservation-commission-tfm-20250214", "active", "2025-02-14"),
+    ]
+
+
+def test_every_close_agency_pair_has_a_reviewed_verdict(archive_build):
+    settings, _, _ = archive_build
+    from ice287g.pipeline.build import undecided_pairs
+
+    assert undecided_pairs(settings.database) == []
+    import csv
+
+    with open(settings.build_dir / "review" / "agency_review_pairs.csv", newline="") as fh:
+        pairs = list(csv.DictReader(fh))
+    assert pairs and all(p["verdict"] == "two_agencies" and p["verdict_reason"] for p in pairs)

@@ -241,7 +241,7 @@ def geo(tmp_path_factory):
         [
             "build",
             "--select",
-            "+int_agency_geography +review_agency_geography int_fix_usage",
+            "+int_agency_geography +review_agency_geography +int_fix_usage",
             "--indirect-selection",
             "cautious",
         ],

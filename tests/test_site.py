@@ -37,6 +37,7 @@ class Page(HTMLParser):
         self.changes: dict[str, str] = {}
         self.columns: dict[str, list[str]] = {}
         self.loads: list[str] = []
+        self.errata: dict[str, str] = {}
         self.svgs = 0
         self.labelled_svgs = 0
         self._capture: tuple | None = None
@@ -58,7 +59,12 @@ class Page(HTMLParser):
             self.columns[self._table] = []
         if "data-column" in attributes and self._table:
             self.columns[self._table].append(attributes["data-column"])
-        for key, kind in (("data-figure", "figure"), ("data-rows", "rows"), ("data-change", "change")):
+        for key, kind in (
+            ("data-figure", "figure"),
+            ("data-rows", "rows"),
+            ("data-change", "change"),
+            ("data-errata-rule", "errata"),
+        ):
             if key in attributes:
                 self._capture = (kind, attributes[key], attributes.get("data-model", ""))
 
@@ -70,6 +76,8 @@ class Page(HTMLParser):
                 self.figures[(name, model)] = value
             elif kind == "rows":
                 self.rows[name] = value
+            elif kind == "errata":
+                self.errata[name] = value
             else:
                 self.changes[name] = value
             self._capture = None
@@ -117,6 +125,13 @@ def test_every_headline_figure_equals_the_tables(page):
         f"from read_csv('{data / 'publications.csv'}', all_varchar = true) where list = 'participating'"
     ).fetchone()
     assert shown[("active_agreements", "all")] == newest_rows
+
+
+def test_the_errata_found_per_rule_equal_the_errata_table(page):
+    (path,) = [r["path"] for r in DESCRIPTOR["resources"] if r["name"] == "errata"]
+    errata = pd.read_csv(REPO / path, dtype=str)
+    assert not errata.empty
+    assert {rule: number(found) for rule, found in page.errata.items()} == errata["rule"].value_counts().to_dict()
 
 
 def test_the_dictionary_lists_every_column_of_the_schema_and_nothing_else(page):

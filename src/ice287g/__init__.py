@@ -11,7 +11,7 @@ ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 # The method release number: part of every version (see README, "Versions"). Bump it whenever a
 # change to code, models, fix tables or expectations changes the package's bytes for the same data,
 # and say why in sources/method-releases/<n>.md (it heads the version's changelog section).
-METHOD_RELEASE = 8
+METHOD_RELEASE = 9
 
 
 def load(table: str, version: str | None = None, source=None, sha256: str | None = None, as_of=None, list=None):

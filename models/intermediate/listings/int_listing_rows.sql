@@ -54,6 +54,7 @@ mapped as (
         support.support_model,
         support.support_rule,
         agency_types.agency_type,
+        rows.signed_date as signed_date_read,
         coalesce(signed_fixes.corrected_date, rows.signed_date) as signed_date,
         case when signed_fixes.corrected_date is not null then 'fix_signed_dates' else rows.signed_date_method end
             as signed_date_method,
@@ -68,7 +69,10 @@ mapped as (
     left join {{ ref('agency_types') }} as agency_types
         on rows.agency_type_name = agency_types.published_agency_type
     left join {{ ref('fix_signed_dates') }} as signed_fixes
-        on trim(rows.signed_published) = signed_fixes.published_signed_date
+        on
+            states.state_code = signed_fixes.state_code
+            and trim(rows.agency_name_published) = signed_fixes.published_name
+            and trim(rows.signed_published) = signed_fixes.published_signed_date
 )
 
 select

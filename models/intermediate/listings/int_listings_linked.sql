@@ -1,6 +1,7 @@
 -- One row per data row of every publication, with the agency, agreement or application it lists
 -- and the values as published beside the cleaned ones. The published listings mart folds these
--- into spans; counts and publications count them per publication.
+-- into spans; counts and publications count them per publication. signed_date_read and
+-- canonical_name_read are the date and name before any reviewed fix, which the errata rules read.
 with listings as (
     select * from {{ ref('int_listings_identified') }}
 ),
@@ -31,6 +32,8 @@ select
     listings.agency_type,
     listings.county_name,
     listings.signed_date,
+    listings.signed_date_read,
+    listings.canonical_name_read,
     listings.moa_url,
     listings.addendum_url,
     listings.state_published,

@@ -96,6 +96,15 @@ def stale_fixes(database: Path) -> list[str]:
     return [f"seeds/{table}.csv: the fix for {value!r} matches nothing" for table, value in rows]
 
 
+def undecided_pairs(database: Path) -> list[str]:
+    """Close agency spellings the rules left apart that no reviewed verdict decides, as lines."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select state_code, name_a, name_b from int_agency_review_pairs where verdict is null order by all"
+        ).fetchall()
+    return [f"{state}: {a!r} / {b!r}" for state, a, b in rows]
+
+
 # A table may lose at most this share of its rows from one release to the next: more means a rule
 # or a fix went wrong, and the bound in expectations/<table>.json must be changed on purpose.
 MAX_ROW_LOSS = 0.1
@@ -338,6 +347,14 @@ def _transform(
                 "or the fix went wrong: mend or remove each):\n" + "\n".join(f"  {line}" for line in stale),
             )
         tell(f"note: {len(stale)} reviewed fix(es) match nothing in this registry, not the project's own")
+    if undecided := undecided_pairs(work.database):
+        tell(
+            f"review: {len(undecided)} close agency pair(s) await a verdict (seeds/agency_pair_verdicts.csv, "
+            "or seeds/fix_agency_names.csv if one agency; evidence in build/review/agency_review_pairs.csv):\n"
+            + "\n".join(f"  {line}" for line in undecided)
+        )
+    else:
+        tell("review: every close agency pair the rules left apart has a verdict")
     manifest = load_manifest(settings.build_dir / "dbt" / "target" / "manifest.json")
     return manifest, resource_schemas(manifest), gate_frames(work.database, manifest)
 

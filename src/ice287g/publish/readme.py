@@ -38,6 +38,7 @@ def _markers(name: str, source: str) -> tuple[str, str]:
 
 HEADLINE = _markers("headline", "data/")
 ARCHIVE = _markers("archive", "data/")
+ERRATA = _markers("errata", "data/errata.csv")
 PIN = _markers("release-pin", "releases.csv and datapackage.json")
 VARS = _markers("tuning-vars", "dbt_project.yml")
 # a rule's number in the README's prose, written beside its var: "within 3 lists (`var_name`)"
@@ -46,8 +47,31 @@ RULE_VALUE = re.compile(r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)(?P<rest>(?:\s+[a-z]
 
 def vars_markdown(root: Path) -> str:
     """The README's table of tuning vars, between its markers."""
-    rows = [f"| `{v.name}` | {v.value} | {v.reason} |" for v in tuning_vars(root)]
+    rows = [f"| `{v.name}` | {_shown(v.value)} | {v.reason} |" for v in tuning_vars(root)]
     return "\n".join([VARS[0], "| var | value | why this value |", "|---|---|---|", *rows, VARS[1]])
+
+
+def _shown(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def errata_counts(errata: pd.DataFrame) -> pd.DataFrame:
+    """Per errata rule: how many contradictions it found and how many a reviewed fix corrected."""
+    return (
+        errata.assign(corrected=errata["corrected_value"].fillna("") != "")
+        .groupby("rule", sort=True)
+        .agg(found=("errata_id", "size"), corrected=("corrected", "sum"))
+        .reset_index()
+    )
+
+
+def errata_markdown(release: Path) -> str:
+    """The README's table of ICE's own mistakes the errata rules found, per rule."""
+    counts = errata_counts(_read(release, "errata"))
+    rows = [f"| `{r.rule}` | {_n(int(r.found))} | {_n(int(r.corrected))} |" for r in counts.itertuples()]
+    total = f"| all rules | {_n(int(counts['found'].sum()))} | {_n(int(counts['corrected'].sum()))} |"
+    body = ["| rule | found | corrected by a reviewed fix |", "|---|---|---|", *rows, total]
+    return "\n".join([ERRATA[0], *body, ERRATA[1]])
 
 
 def rule_values(readme: str, root: Path) -> str:
@@ -233,6 +257,7 @@ def readme_text(readme: str, root: Path, release: Path) -> str:
         (geography.README_START, geography.README_END, geography.rates_markdown(rates)),
         (*HEADLINE, headline_markdown(release)),
         (*ARCHIVE, archive_markdown(release)),
+        (*ERRATA, errata_markdown(release)),
         (*PIN, pin_markdown(release, repository_url(root))),
     ]
     for start, end, block in blocks:

@@ -68,6 +68,10 @@ def seed_primary_key_is_tested(seed: Seed) -> RuleViolation | None:
     return key_violation(seed)
 
 
+# Plurals that end in no s (one erratum, many errata).
+LATIN_PLURALS = ("errata",)
+
+
 @rule(severity=Severity.HIGH)
 def name_matches_layer(model: Model) -> RuleViolation | None:
     """A model is named for its layer: stg_<source>__<table>, int_..., review_..., or a plain plural mart."""
@@ -84,7 +88,8 @@ def name_matches_layer(model: Model) -> RuleViolation | None:
         if not re.fullmatch(r"review_[a-z0-9_]+", name):
             return RuleViolation(message=f"A review model is named review_...: {name}.")
     elif folder == "marts":
-        if name.startswith(LAYER_PREFIXES) or not re.fullmatch(r"[a-z][a-z0-9_]*s", name):
+        plural = re.fullmatch(r"[a-z][a-z0-9_]*s", name) or name.endswith(LATIN_PLURALS)
+        if name.startswith(LAYER_PREFIXES) or not plural:
             return RuleViolation(message=f"A mart has a plain plural name, no layer prefix: {name}.")
     else:
         return RuleViolation(message=f"The model is in no known layer (staging, intermediate, marts, review): {name}.")

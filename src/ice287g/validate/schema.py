@@ -89,6 +89,13 @@ def data_tests_of_models(manifest: dict, project: str = "ice287g") -> dict[str, 
     return tests
 
 
+def tested_column(test: dict) -> str | None:
+    """The column a dbt data test checks, without the quotes dbt adds to a column that needs them
+    (``"table"``, a SQL keyword, quoted in the YAML)."""
+    column = test.get("column_name") or test["test_metadata"]["kwargs"].get("column_name")
+    return column.strip('"') if column else None
+
+
 def check_published(manifest: dict, project: str = "ice287g", published: tuple[str, ...] = RESOURCES) -> None:
     """Every model in models/marts/ is described in the marts' YAML (``published``), and each
     described table is a model there: a new mart is not left out of the package without a word."""
@@ -146,7 +153,7 @@ def resource_schemas(manifest: dict, project: str = "ice287g") -> list[ResourceS
         for test in sorted(tests.get(name, []), key=lambda t: t["unique_id"]):
             kind = test["test_metadata"]["name"]
             kwargs = test["test_metadata"]["kwargs"]
-            column = test.get("column_name") or kwargs.get("column_name")
+            column = tested_column(test)
             if not column:
                 continue
             if kind == "not_null":

@@ -19,7 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from ice287g.errors import ProjectError
-from ice287g.validate.schema import RESOURCES, data_tests_of_models, model_node, pandas_type, ref_target
+from ice287g.validate.schema import (
+    RESOURCES,
+    data_tests_of_models,
+    model_node,
+    pandas_type,
+    ref_target,
+    tested_column,
+)
 
 # Date ranges: the program's first MOAs (dbt var program_start_date) to the day after the build.
 DATE_RANGE = {"min_value": {"$PARAMETER": "earliest_date"}, "max_value": {"$PARAMETER": "latest_time"}}
@@ -209,7 +216,7 @@ def generated_suites(manifest: dict, frames: dict[str, pd.DataFrame]) -> Plan:
                     f"{name}: dbt test {kind!r} has a `where` config, which the published-frame check cannot apply",
                 )
             kwargs = test["test_metadata"]["kwargs"]
-            column = test.get("column_name") or kwargs.get("column_name")
+            column = tested_column(test)
             for made in GENERATORS[kind](test, column, kwargs, frames, derived):
                 suite, expectation = made if isinstance(made, tuple) else (name, made)
                 suites.setdefault(suite, {"name": suite, "expectations": []})["expectations"].append(expectation)

@@ -23,6 +23,7 @@ from ice287g.consume.locate import locate
 from ice287g.errors import InputError
 from ice287g.publish.changes import CHANGE_COLUMNS, CHANGE_KINDS, change_rows
 from ice287g.publish.committed import INDEX, index_rows
+from ice287g.publish.readme import errata_counts
 from ice287g.publish.site import charts
 from ice287g.publish.site.dictionary import tables
 from ice287g.settings import Settings
@@ -37,7 +38,7 @@ README_CHART = "agreements-over-time.svg"
 # Rows of each kind of change shown on the page; changes.csv has them all.
 CHANGES_SHOWN = 40
 ATLAS, ATLAS_LICENCE = "us_atlas_counties", "us_atlas_license"
-TABLES_READ = ["publications", "agencies", "agreements", "applications", "counts"]
+TABLES_READ = ["publications", "agencies", "agreements", "applications", "counts", "errata"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,15 @@ def change_sections(changes: pd.DataFrame) -> list[dict]:
     return sections
 
 
+def errata_section(frames: dict[str, pd.DataFrame]) -> dict:
+    """The counts per errata rule and every erratum, with its agency's name, for the page."""
+    errata = frames["errata"].merge(frames["agencies"][["agency_id", "agency_name"]], on="agency_id", how="left")
+    return {
+        "counts": errata_counts(errata).to_dict("records"),
+        "rows": errata.sort_values(["state_code", "agency_name", "rule"]).fillna("").to_dict("records"),
+    }
+
+
 def citation_text(release: Release) -> str:
     authors = ", ".join(
         a.get("name") or f"{a.get('family-names', '')}, {a.get('given-names', '')}"
@@ -143,6 +153,7 @@ def render(release: Release, changes: pd.DataFrame) -> tuple[str, list[charts.Ch
         headline=headline(frames),
         charts=figures,
         changes=change_sections(changes),
+        errata=errata_section(frames),
         changes_file=CHANGES,
         shown=CHANGES_SHOWN,
         tables=tables(release.folder, descriptor, downloads),
